@@ -1,0 +1,78 @@
+"""The Celery app, with the reliability settings measured in shared/NOTES.md."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+from django.conf import settings
+
+app = Celery("portal")
+
+
+def broker_transport_options(broker_url: str, var_dir: Path) -> dict:
+    """Options that fit the broker in use; Redis-style options break other transports."""
+    scheme = urlsplit(broker_url).scheme
+    if scheme == "filesystem":
+        folder = var_dir / "celery" / "broker"
+        for sub in ("queue", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
+    if scheme in {"redis", "rediss"}:
+        return {
+            # A message not acknowledged within this time is delivered again: every task's
+            # time limit is kept at half of it or less (checked in settings).
+            "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+            "socket_timeout": 10,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 30,
+        }
+    return {}
+
+
+app.conf.update(
+    broker_url=settings.CELERY_BROKER_URL,
+    broker_transport_options=broker_transport_options(settings.CELERY_BROKER_URL, settings.VAR_DIR),
+    broker_connection_retry_on_startup=True,
+    result_backend=settings.CELERY_RESULT_BACKEND,
+    result_expires=24 * 3600,
+    # A task is acknowledged when it ends, so a worker killed mid-task leaves it queued; every
+    # task is written to be safe to run twice.
+    task_acks_late=True,
+    task_retry_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    task_soft_time_limit=max(1, settings.CELERY_TASK_TIME_LIMIT - 10),
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_accept_content=["json"],
+    timezone=settings.TIME_ZONE,
+    enable_utc=True,
+    beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+)
+if urlsplit(settings.CELERY_BROKER_URL).scheme in {"redis", "rediss"}:
+    app.conf.result_backend_transport_options = {
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT
+    }
+
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 60.0},
+}

@@ -1,0 +1,105 @@
+"""Run the whole portal on its embedded defaults: web, worker, beat (and the Zoom simulator).
+
+Started by `make demo`. Prints the address, and stops every process on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = field(default=None)
+
+
+class Command(BaseCommand):
+    help = "Run the portal with a Celery worker and beat on the embedded defaults."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        if not settings.DEBUG:
+            raise CommandError("rundemo runs only in embedded mode (DEBUG on)")
+        python = sys.executable
+        children = [
+            Child(
+                "web",
+                [
+                    python, "-m", "gunicorn", "portal.wsgi", f"--bind={host}:{port}",
+                    "--workers=2", "--threads=4", "--access-logfile=-", "--graceful-timeout=5",
+                ],
+            ),
+            Child(
+                "worker",
+                [
+                    python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
+                    "--concurrency=2", "--without-gossip", "--without-mingle",
+                ],
+            ),
+            Child("beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"]),
+        ]  # fmt: skip
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        for child in children:
+            child.process = subprocess.Popen(child.argv)
+        address = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
+        self._wait_until_serving(address, children)
+        self.stdout.write(self.style.SUCCESS(f"\nThe portal is running at {address}"))
+        self.stdout.write("Press Ctrl-C to stop the web server, worker and beat.\n")
+        exit_code = 0
+        while not stopping:
+            for child in children:
+                if child.process.poll() is not None:
+                    self.stderr.write(f"{child.name} stopped unexpectedly; stopping the rest")
+                    stopping, exit_code = True, 1
+            time.sleep(0.3)
+        self._stop_all(children)
+        if exit_code:
+            raise CommandError("the demo stopped because one of its processes failed")
+        self.stdout.write("Stopped.")
+
+    def _wait_until_serving(self, address: str, children: list[Child]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(c.process.poll() is not None for c in children):
+                self._stop_all(children)
+                raise CommandError("a process of the demo failed to start; see above")
+            try:
+                with urllib.request.urlopen(address + "healthz", timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self._stop_all(children)
+        raise CommandError(f"the web server did not answer at {address} within 60 s")
+
+    def _stop_all(self, children: list[Child]) -> None:
+        for child in children:
+            if child.process and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        for child in children:
+            if not child.process:
+                continue
+            try:
+                child.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()

@@ -1,0 +1,126 @@
+"""Production settings are safe: check --deploy is clean and responses carry the headers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, subprocess_env
+
+PRODUCTION_ENV = {
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_SECRET_KEY": "x" * 20 + "production-only-secret-for-the-deploy-check-" + "y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "zoom-portal.example.edu",
+    "DJANGO_DEBUG": None,
+    "DJANGO_SECURE_SSL_REDIRECT": None,
+    "DJANGO_ALLOW_ASYNC_UNSAFE": None,
+}
+
+
+def _production(*args: str, var_dir: Path | None = None) -> subprocess.CompletedProcess:
+    extra = {"PORTAL_VAR_DIR": str(var_dir)} if var_dir else {}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=subprocess_env(**PRODUCTION_ENV, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = _production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=subprocess_env(**{**PRODUCTION_ENV, "DJANGO_SECRET_KEY": None}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client()
+plain = client.get("/", HTTP_HOST="zoom-portal.example.edu")
+secure = client.get("/", HTTP_HOST="zoom-portal.example.edu", secure=True)
+print(json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.get("Location"),
+    "headers": dict(secure.headers),
+    "csrf_cookie": {k: secure.cookies["csrftoken"][k] for k in ("secure", "httponly", "samesite")},
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def production_var_dir(tmp_path_factory) -> Path:
+    """A var/ with static files collected as production collects them (hashed manifest)."""
+    var_dir = tmp_path_factory.mktemp("production-var")
+    collected = _production("manage.py", "collectstatic", "--noinput", "-v0", var_dir=var_dir)
+    assert collected.returncode == 0, collected.stderr
+    return var_dir
+
+
+def test_production_redirects_to_https_and_sends_security_headers(production_var_dir):
+    result = _production("-c", PROBE, var_dir=production_var_dir)
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert probe["plain_status"] == 301
+    assert probe["plain_location"] == "https://zoom-portal.example.edu/"
+    headers = probe["headers"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert probe["csrf_cookie"]["secure"] is True
+
+
+def test_every_page_carries_a_self_only_content_security_policy(client):
+    response = client.get("/")
+
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+        if directive.strip()
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/privacy/"])
+def test_pages_have_no_inline_scripts_or_styles(client, path):
+    html = client.get(path).content.decode()
+
+    assert "<script>" not in html
+    assert " style=" not in html
+    assert "<style" not in html
