@@ -12,9 +12,10 @@ demo: $(STAMP)
 	$(BIN)/python manage.py rundemo --port $(PORT)
 
 test: $(STAMP) browser
-	$(BIN)/python manage.py collectstatic --noinput -v0
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')}" \
-		$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# A throwaway secret key for the run when none is set (required once DEBUG is off).
+	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')}"; \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -36,3 +36,20 @@ def page(browser) -> Iterator[object]:
     page.console_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[object]:
+    """pytest-django's live server, serving static files from STATIC_ROOT as production does.
+
+    Its default handler finds static files in the source folders, which cannot resolve the
+    hashed names of the production manifest; `make test` runs collectstatic first.
+    """
+    from django.test.testcases import _StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = _StaticFilesHandler
+    server.start()
+    yield server
+    server.stop()

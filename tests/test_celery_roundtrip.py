@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from celery import Celery
 
 from portal.celery import broker_transport_options
@@ -25,6 +26,14 @@ def _round_trip(env: dict[str, str], broker_url: str, backend: str, var_dir) -> 
         stamp = result.get(timeout=60)
         assert worker.poll() is None, "the worker died"
     assert stamp[:4].isdigit(), f"the worker answered {stamp!r}, not a timestamp"
+
+
+@pytest.fixture(autouse=True)
+def _celery_reads_no_broker_from_the_environment(monkeypatch):
+    # Celery prefers CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment over the
+    # app's own configuration; each test names its broker explicitly instead.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
 
 
 def test_round_trip_through_redis_broker_and_worker_process(tmp_path):
