@@ -1,0 +1,270 @@
+"""The portal's records: institution settings, snapshots of a host's Zoom settings, jobs, and
+the append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+DEFAULT_EMAIL_DOMAINS = ["utoronto.ca", "mail.utoronto.ca"]
+DEFAULT_REGIONS = ["CA"]
+DEFAULT_MIN_CLIENT_VERSION = "6.0.0"
+
+
+def _default_domains() -> list[str]:
+    return list(DEFAULT_EMAIL_DOMAINS)
+
+
+def _default_regions() -> list[str]:
+    return list(DEFAULT_REGIONS)
+
+
+class InstitutionSettings(models.Model):
+    """The institution's choices the checklist is measured against (one row, edited in admin)."""
+
+    email_domains = models.JSONField(
+        default=_default_domains, help_text="The institution's e-mail domains, e.g. utoronto.ca"
+    )
+    allowed_regions = models.JSONField(
+        default=_default_regions,
+        help_text="Zoom data-centre region codes meetings may use, e.g. CA",
+    )
+    min_client_version = models.CharField(
+        max_length=40,
+        default=DEFAULT_MIN_CLIENT_VERSION,
+        help_text="The oldest Zoom client version the institution supports, e.g. 6.0.0",
+    )
+    sensitive_patterns = models.TextField(
+        blank=True,
+        help_text="Words or regular expressions that must not appear in meeting titles, "
+        "one per line. Empty: the portal's default list.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "institution settings"
+        verbose_name_plural = "institution settings"
+
+    def __str__(self) -> str:
+        return "Institution settings"
+
+    @classmethod
+    def load(cls) -> InstitutionSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def as_institution(self):  # -> audits.scoring.Institution
+        from audits.scoring import Institution
+
+        defaults = Institution()
+        patterns = tuple(
+            line.strip() for line in self.sensitive_patterns.splitlines() if line.strip()
+        )
+        return Institution(
+            email_domains=tuple(d.lower() for d in self.email_domains),
+            allowed_regions=tuple(self.allowed_regions),
+            min_client_version=self.min_client_version,
+            sensitive_patterns=patterns or defaults.sensitive_patterns,
+        )
+
+
+class ZoomStatus(models.TextChoices):
+    LINKED = "linked", "Linked"
+    NOT_FOUND = "not_found", "No Zoom user with this e-mail"
+    PENDING = "pending", "Zoom account not yet activated"
+    OTHER_DOMAIN = "other_domain", "Zoom user on a non-institutional e-mail domain"
+    UNREACHABLE = "unreachable", "Zoom could not be reached"
+
+
+class Snapshot(models.Model):
+    """One sync of one host: Zoom's raw documents, the scored results, and when."""
+
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="snapshots"
+    )
+    taken_at = models.DateTimeField(default=timezone.now)
+    zoom_status = models.CharField(max_length=20, choices=ZoomStatus.choices)
+    zoom_user_id = models.CharField(max_length=64, blank=True)
+    documents = models.JSONField(default=dict)
+    results = models.JSONField(default=dict)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade = models.CharField(max_length=1, blank=True)
+    error = models.TextField(blank=True, help_text="What went wrong, in words safe to show")
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        indexes = [models.Index(fields=["host", "-taken_at"], name="snapshot_host_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.host} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_complete(self) -> bool:
+        """A snapshot a host can read: Zoom answered and the settings were scored."""
+        linked = self.zoom_status in (ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN)
+        return linked and bool(self.results)
+
+    def item_statuses(self) -> dict[str, str]:
+        return {item["id"]: item["status"] for item in self.results.get("items", [])}
+
+
+class JobKind(models.TextChoices):
+    SYNC = "sync", "Refresh from Zoom"
+    HARDEN = "harden", "Apply a profile"
+    UNDO = "undo", "Undo a profile"
+    MEETINGS = "meetings", "Fix upcoming meetings"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
+    RUNNING = "running", "Running"
+    VERIFYING = "verifying", "Verifying"
+    DONE = "done", "Done"
+    PARTIAL = "partial", "Partly done"
+    FAILED = "failed", "Failed"
+
+
+FINISHED = (JobStatus.DONE, JobStatus.PARTIAL, JobStatus.FAILED)
+
+
+class Job(models.Model):
+    """Background work is a row: created, enqueued on commit, claimed by one worker."""
+
+    kind = models.CharField(max_length=10, choices=JobKind.choices)
+    status = models.CharField(
+        max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requested_zoom_jobs",
+    )
+    reason = models.TextField(blank=True)
+    profile = models.ForeignKey(
+        "audits.HardeningProfile", on_delete=models.PROTECT, null=True, blank=True
+    )
+    undo_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by"
+    )
+    plan = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["host", "-created_at"], name="job_host_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.host} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class HardeningProfile(models.Model):
+    """A set of desired values: the institutional default, or overrides of it."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(help_text="What the profile is for and what it trades off")
+    overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Dotted Zoom field paths and values that replace the default, e.g. "
+        '{"in_meeting.waiting_room": false}',
+    )
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Exemption(models.Model):
+    """An approved exception: the item is shown as exempt and left out of the score."""
+
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_exemptions"
+    )
+    item_id = models.CharField(max_length=64)
+    reason = models.TextField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    ends_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["host", "item_id"], name="one_exemption_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} for {self.host} until {self.ends_on}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("the audit log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    """Who did what to whose Zoom account, when and why. Rows are never changed or deleted
+    (enforced here and by a database trigger)."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events_done",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events_about",
+    )
+    action = models.CharField(max_length=40, db_index=True)
+    reason = models.TextField(blank=True)
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the audit log is append-only")
