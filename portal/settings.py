@@ -163,6 +163,38 @@ if CELERY_TASK_TIME_LIMIT * 2 > CELERY_VISIBILITY_TIMEOUT:
         "CELERY_TASK_TIME_LIMIT must be at most half of CELERY_VISIBILITY_TIMEOUT"
     )
 
+# --- Zoom -----------------------------------------------------------------------------------
+# Server-to-Server OAuth app credentials. Embedded, the portal talks to the simulator that
+# rundemo starts (python -m zoomsim) with its demo credentials, so nothing needs configuring.
+if EMBEDDED:
+    from zoomsim import DEFAULT_PORT, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    _ZOOM_OAUTH_DEFAULT = f"http://127.0.0.1:{DEFAULT_PORT}"
+    _ZOOM_API_DEFAULT = f"{_ZOOM_OAUTH_DEFAULT}/v2"
+    _ZOOM_CREDENTIALS = (DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+else:
+    _ZOOM_API_DEFAULT, _ZOOM_OAUTH_DEFAULT = "https://api.zoom.us/v2", "https://zoom.us"
+    _ZOOM_CREDENTIALS = ("", "", "")
+ZOOM_API_BASE = env_url("ZOOM_API_BASE", _ZOOM_API_DEFAULT, schemes={"https", "http"})
+ZOOM_OAUTH_BASE = env_url("ZOOM_OAUTH_BASE", _ZOOM_OAUTH_DEFAULT, schemes={"https", "http"})
+ZOOM_ACCOUNT_ID = env_str("ZOOM_ACCOUNT_ID", _ZOOM_CREDENTIALS[0])
+ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID", _ZOOM_CREDENTIALS[1])
+ZOOM_CLIENT_SECRET = env_str("ZOOM_CLIENT_SECRET", _ZOOM_CREDENTIALS[2])
+ZOOM_WEBHOOK_SECRET = env_str("ZOOM_WEBHOOK_SECRET", "zoomsim-demo-webhook" if EMBEDDED else "")
+# Requests per second the portal may spend per Zoom category: a share of the account's limit
+# (Pro: Light 30, Medium 20, Heavy 10), since other apps on the account spend it too.
+ZOOM_BUDGET_LIGHT = env_int("ZOOM_BUDGET_LIGHT", 24, minimum=1)
+ZOOM_BUDGET_MEDIUM = env_int("ZOOM_BUDGET_MEDIUM", 16, minimum=1)
+ZOOM_BUDGET_HEAVY = env_int("ZOOM_BUDGET_HEAVY", 8, minimum=1)
+ZOOM_CONNECT_TIMEOUT = env_float("ZOOM_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+ZOOM_READ_TIMEOUT = env_float("ZOOM_READ_TIMEOUT", 20.0, minimum=0.1)
+# Longest a call waits for the budget or a cool-down before failing as transient.
+ZOOM_MAX_WAIT = env_float("ZOOM_MAX_WAIT", 10.0, minimum=0.0)
+# Cool-down after a 429 that names no Retry-After.
+ZOOM_COOLDOWN_SECONDS = env_float("ZOOM_COOLDOWN_SECONDS", 2.0, minimum=0.1)
+# Renew the cached token this long before Zoom's expiry (tokens last an hour).
+ZOOM_TOKEN_RENEW_SECONDS = env_int("ZOOM_TOKEN_RENEW_SECONDS", 300, minimum=0)
+
 # --- Security -------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

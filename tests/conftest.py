@@ -53,3 +53,32 @@ def live_server() -> Iterator[object]:
     server.start()
     yield server
     server.stop()
+
+
+# --- The Zoom simulator (issue 3) -----------------------------------------------------------
+@pytest.fixture(scope="session")
+def _zoomsim_process(tmp_path_factory) -> Iterator[object]:
+    from zoomsim.testing import SimulatorProcess
+
+    state = tmp_path_factory.mktemp("zoomsim") / "state.json"
+    with SimulatorProcess(state) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def zoomsim(_zoomsim_process, settings) -> Iterator[object]:
+    """The Zoom simulator over real HTTP, freshly seeded, with the portal pointed at it.
+
+    Helpers: .url, .reset(), .put_user(email, payload), .patch_settings(email, body),
+    .put_account(payload), .set_faults(**faults), .requests(); .env holds the variables a
+    worker subprocess needs to reach the same simulator.
+    """
+    from audits import zoom
+
+    simulator = _zoomsim_process
+    simulator.reset()
+    for name, value in simulator.env.items():
+        setattr(settings, name, value)
+    zoom.forget_cached_state()
+    yield simulator
+    zoom.forget_cached_state()

@@ -1,0 +1,237 @@
+"""audits.zoom against the simulator over real HTTP: paging, tokens, limits and failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from audits import zoom
+from tests.support import ROOT, require_service, subprocess_env
+
+HOST = "default.host@utoronto.ca"
+
+
+def test_list_users_follows_every_page(zoomsim):
+    users = list(zoom.list_users(page_size=7))
+
+    assert len(users) == len({u["id"] for u in users}) == 55  # the pending user is not active
+    assert "hardened.host@utoronto.ca" in {u["email"] for u in users}
+    assert len([r for r in zoomsim.requests() if r["path"] == "/v2/users"]) == 8
+
+
+def test_pending_users_are_listed_by_status(zoomsim):
+    assert [u["email"] for u in zoom.list_users(status="pending")] == ["pending.host@utoronto.ca"]
+
+
+def test_upcoming_meetings_of_a_host(zoomsim):
+    topics = {m["topic"] for m in zoom.list_upcoming_meetings("meetings.host@utoronto.ca")}
+
+    assert "Patient case review: oncology" in topics
+    assert len(topics) == 3
+
+
+def test_one_token_serves_many_calls(zoomsim):
+    zoom.get_user(HOST)
+    zoom.get_user_settings(HOST)
+    zoom.get_account_settings()
+
+    assert len(zoomsim.requests(kind="oauth")) == 1
+
+
+def test_token_about_to_expire_is_renewed_before_use(zoomsim, settings):
+    zoomsim.set_faults(token_ttl=120)
+    settings.ZOOM_TOKEN_RENEW_SECONDS = 300
+
+    zoom.get_user(HOST)
+    zoom.get_user(HOST)
+
+    assert len(zoomsim.requests(kind="oauth")) == 2
+    assert all(r["status"] == 200 for r in zoomsim.requests())
+
+
+def test_token_refused_with_code_124_is_renewed_once(zoomsim):
+    zoom.get_user(HOST)
+    zoomsim.reset()  # Zoom forgets every token, as when another process minted a newer one
+
+    assert zoom.get_user(HOST)["email"] == HOST
+    statuses = [(r["kind"], r["status"]) for r in zoomsim.requests(kind=None)]
+    assert statuses == [("api", 401), ("oauth", 200), ("api", 200)]
+
+
+def test_token_still_refused_after_renewal_is_an_error(zoomsim):
+    zoomsim.set_faults(token_ttl=0)  # every token is born expired
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user(HOST)
+
+    assert (caught.value.status, caught.value.code) == (401, 124)
+    assert len(zoomsim.requests(kind="oauth")) == 2
+
+
+def test_wrong_credentials_are_permanent_and_never_shown(zoomsim, settings):
+    settings.ZOOM_CLIENT_SECRET = "not-the-secret-3f9a"
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user(HOST)
+
+    assert caught.value.permanent
+    assert "3f9a" not in caught.value.user_message
+    assert zoomsim.requests() == []
+
+
+def test_unknown_user_is_permanent(zoomsim):
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user("nobody@utoronto.ca")
+
+    assert (caught.value.status, caught.value.code, caught.value.permanent) == (404, 1001, True)
+
+
+def test_pending_user_settings_are_permanent_400(zoomsim):
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user_settings("pending.host@utoronto.ca")
+
+    assert (caught.value.status, caught.value.code, caught.value.permanent) == (400, 1000, True)
+
+
+def test_misspelled_field_is_refused_and_named(zoomsim):
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.patch_user_settings(HOST, {"schedule_meeting": {"participant_video": False}})
+
+    assert (caught.value.status, caught.value.code, caught.value.permanent) == (400, 300, True)
+    assert "schedule_meeting.participant_video" in caught.value.user_message
+
+
+def test_patched_settings_persist(zoomsim):
+    zoom.patch_user_settings(HOST, {"in_meeting": {"who_can_share_screen": "host"}})
+    zoom.patch_user_settings(HOST, {"meeting_security": {"end_to_end_encrypted_meetings": True}})
+
+    assert zoom.get_user_settings(HOST)["in_meeting"]["who_can_share_screen"] == "host"
+    security = zoom.get_user_settings(HOST, option="meeting_security")["meeting_security"]
+    assert security["end_to_end_encrypted_meetings"] is True
+
+
+def test_patched_meeting_persists(zoomsim):
+    zoom.patch_meeting(84_113_200_101, {"password": "Hq3-9vLm", "settings": {"waiting_room": True}})
+
+    meeting = zoom.get_meeting("84113200101")
+    assert meeting["password"] == "Hq3-9vLm"
+    assert meeting["settings"]["waiting_room"] is True
+
+
+def test_account_settings_and_locks(zoomsim):
+    assert zoom.get_account_settings()["recording"]["auto_recording"] == "none"
+    assert zoom.get_account_lock_settings()["recording"]["auto_recording"] is True
+
+
+def test_429_with_daily_retry_after_holds_back_later_calls(zoomsim):
+    zoomsim.set_faults(daily_limits={"Medium": 1})
+    zoom.get_user_settings(HOST)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user_settings(HOST)
+    sent = len(zoomsim.requests())
+    with pytest.raises(zoom.ZoomError) as again:
+        zoom.get_user_settings("mixed.host@utoronto.ca")
+
+    error = caught.value
+    assert (error.status, error.permanent) == (429, False)
+    # The daily limit resets at 00:00 UTC: the wait is until then.
+    assert 0 < error.retry_after <= 24 * 3600
+    assert again.value.retry_after > 0
+    assert len(zoomsim.requests()) == sent, "a call during the cool-down reached Zoom"
+    assert zoom.get_user(HOST)["email"] == HOST, "a Light call was held back by a Medium limit"
+
+
+def test_429_without_headers_waits_the_default_cooldown(zoomsim, settings):
+    settings.ZOOM_COOLDOWN_SECONDS = 120
+    zoomsim.set_faults(daily_limits={"Medium": 1}, ratelimit_headers=False)
+    zoom.get_user_settings(HOST)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user_settings(HOST)
+
+    assert (caught.value.status, caught.value.retry_after) == (429, 120)
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "90",
+        format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True),
+        (datetime.now(UTC) + timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ],
+    ids=["seconds", "http-date", "iso-date-time"],
+)
+def test_retry_after_is_read_in_each_form(zoomsim, retry_after):
+    zoomsim.set_faults(daily_limits={"Light": 0}, retry_after=retry_after)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_meeting(84_113_200_101)
+
+    assert 30 < caught.value.retry_after <= 90
+
+
+def test_server_errors_are_transient(zoomsim):
+    zoomsim.set_faults(error_rate=1.0, error_status=503)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user(HOST)
+
+    assert (caught.value.status, caught.value.permanent) == (503, False)
+
+
+def test_timeouts_are_transient(zoomsim, settings):
+    settings.ZOOM_READ_TIMEOUT = 0.3
+    zoom.get_user(HOST)  # the token first, so the timeout hits the API call
+    zoomsim.set_faults(timeout_rate=1.0, timeout_seconds=1.0)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user(HOST)
+
+    assert (caught.value.status, caught.value.permanent) == (None, False)
+    assert "in time" in caught.value.user_message
+
+
+def test_outage_is_transient(zoomsim):
+    zoomsim.set_faults(outage=True)
+
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_user(HOST)
+
+    assert caught.value.permanent is False
+
+
+def test_a_second_process_sees_the_first_ones_cooldown(zoomsim, settings):
+    """The cool-down after a 429 is in the shared cache: another process does not call Zoom."""
+    if settings.REDIS_URL:
+        require_service(settings.REDIS_URL, "Redis")
+    zoomsim.set_faults(daily_limits={"Medium": 1})
+    zoom.get_user_settings(HOST)
+    with pytest.raises(zoom.ZoomError):
+        zoom.get_user_settings(HOST)
+    sent = len(zoomsim.requests())
+
+    script = (
+        "import django, json; django.setup()\n"
+        "from audits import zoom\n"
+        "try:\n"
+        f"    zoom.get_user_settings({HOST!r})\n"
+        "    print(json.dumps({'error': None}))\n"
+        "except zoom.ZoomError as error:\n"
+        "    print(json.dumps({'status': error.status, 'retry_after': error.retry_after}))\n"
+    )
+    env = subprocess_env(DJANGO_SETTINGS_MODULE="portal.settings", **zoomsim.env)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 429
+    assert answer["retry_after"] > 0
+    assert len(zoomsim.requests()) == sent, "the second process called Zoom during the cool-down"
