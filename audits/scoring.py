@@ -1,0 +1,244 @@
+"""Score a host's Zoom documents against the checklist: a pure function, no I/O, no clock.
+
+`score(docs, institution, exemptions)` reads only its arguments. Statuses and the score
+follow the checklist reference: the score is the weighted share of the host-controlled items
+that pass (partial counts half) among those that pass, partly pass or fail.
+
+How upcoming meetings combine with a setting (`meeting_checks` in the checklist): the
+setting decides; when it passes but some upcoming meetings fail their checks, the item is
+`partial` (new meetings are protected, existing ones are not). A failing setting stays `fail`.
+The title item is judged on meetings alone: pass when none fails, fail when all that could be
+read fail, partial in between, not_applicable with no upcoming meetings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from audits import scoring_rules as rules
+from audits.checklist import (
+    DEFAULT_INSTITUTION,
+    ITEMS,
+    SOURCES,
+    Institution,
+    Item,
+)
+from audits.scoring_meetings import (
+    TITLES_ITEM,
+    Finding,
+    MeetingResult,
+    Rollup,
+    evaluate_meetings,
+)
+
+__all__ = [
+    "DEFAULT_INSTITUTION",
+    "STATUSES",
+    "Documents",
+    "Finding",
+    "Institution",
+    "ItemResult",
+    "MeetingResult",
+    "Result",
+    "grade_for",
+    "score",
+]
+
+STATUSES = (
+    "pass",
+    "partial",
+    "fail",
+    "locked",
+    "managed",
+    "not_applicable",
+    "unknown",
+    "exempt",
+    "advisory",
+)
+HALF_POINTS = {"pass": 2, "partial": 1, "fail": 0}
+SCORED = frozenset(HALF_POINTS)
+GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"))
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Zoom's answers as returned; None means the call failed or was not made.
+
+    `account_locks` is GET /accounts/me/lock_settings; when the option=meeting_security
+    variant was read too, put its "meeting_security" object into the same mapping.
+    """
+
+    user: Mapping[str, Any] | None = None
+    settings: Mapping[str, Any] | None = None
+    meeting_security: Mapping[str, Any] | None = None
+    account_settings: Mapping[str, Any] | None = None
+    account_locks: Mapping[str, Any] | None = None
+    meetings: Sequence[Mapping[str, Any]] | None = None
+
+
+class ItemResult(NamedTuple):
+    id: str
+    status: str
+    level: str
+    severity: str
+    weight: int
+    found: object
+    wanted: str
+    detail: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self._asdict(), "level": str(self.level), "severity": str(self.severity)}
+
+
+@dataclass(frozen=True)
+class Result:
+    items: tuple[ItemResult, ...]
+    meetings: tuple[MeetingResult, ...]
+    score: int | None
+    grade: str | None
+
+    def item(self, item_id: str) -> ItemResult:
+        return next(result for result in self.items if result.id == item_id)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "score": self.score,
+            "grade": self.grade,
+            "items": [result.to_dict() for result in self.items],
+            "meetings": [
+                {
+                    "id": meeting.id,
+                    "topic": meeting.topic,
+                    "findings": [finding._asdict() for finding in meeting.findings],
+                }
+                for meeting in self.meetings
+            ],
+        }
+
+
+Evaluator = Callable[["_Plan", Any, Institution], rules.Outcome]
+
+
+class _Plan(NamedTuple):
+    """An item with everything scoring needs worked out once, at import."""
+
+    item: Item
+    id: str
+    level: str
+    severity: str
+    weight: int  # counted in the score: a weighted, host-controlled item
+    host_controlled: bool
+    source: str
+    paths: tuple[str, ...]
+    keys: tuple[tuple[str, ...], ...]
+    lock_keys: tuple[tuple[str, ...], ...]
+    evaluate: Evaluator
+    expect: tuple[object, ...]  # desired value per field (None: not compared)
+    half: tuple[object, ...]  # value per field that earns half credit (None: none)
+    wanted: str | None  # None when it depends on the institution
+    has_meeting_checks: bool
+
+
+def _plan(item: Item) -> _Plan:
+    expect, half = dict(item.expect), dict(item.partial)
+    return _Plan(
+        item=item,
+        id=item.id,
+        level=str(item.level),
+        severity=str(item.severity),
+        weight=item.weight if item.host_controlled else 0,
+        host_controlled=item.host_controlled,
+        source=item.source,
+        paths=item.fields,
+        keys=tuple(tuple(path.split(".")) for path in item.fields),
+        lock_keys=tuple(tuple(key.split(".")) for key in item.lock_keys),
+        evaluate=rules.equal_one
+        if item.check == "equal" and len(item.fields) == 1
+        else rules.EVALUATORS[item.check],
+        expect=tuple(expect.get(path) for path in item.fields),
+        half=tuple(half.get(path) for path in item.fields),
+        wanted=None if rules.wanted_depends_on_institution(item) else item.wanted,
+        has_meeting_checks=bool(item.meeting_checks),
+    )
+
+
+_PLANS = tuple(_plan(item) for item in ITEMS)
+_new_item_result = tuple.__new__  # a NamedTuple without its keyword-argument wrapper: hot path
+
+
+def grade_for(value: int | None) -> str | None:
+    if value is None:
+        return None
+    return next((grade for floor, grade in GRADES if value >= floor), "F")
+
+
+def _did_not_answer(source: str) -> str:
+    return f"Not checked: {SOURCES[source]} did not answer"
+
+
+_ALL_LOCK_KEYS = tuple(dict.fromkeys(keys for plan in _PLANS for keys in plan.lock_keys))
+
+
+def _locked_keys(locks: Mapping[str, Any] | None) -> frozenset[tuple[str, ...]] | None:
+    """The lock keys the account has set to true, read once per document; None: not read."""
+    if locks is None:
+        return None
+    locked = []
+    for keys in _ALL_LOCK_KEYS:  # every lock key is "section.name"
+        section = locks.get(keys[0])
+        if isinstance(section, Mapping) and section.get(keys[1]) is True:
+            locked.append(keys)
+    return frozenset(locked)
+
+
+def _evaluate(
+    plan: _Plan,
+    docs: Documents,
+    institution: Institution,
+    meetings: Mapping[str, Rollup],
+    locked: frozenset[tuple[str, ...]] | None,
+) -> rules.Outcome:
+    """The item's outcome from the documents; the order of the checks is the precedence."""
+    source = plan.source
+    if source == "meetings":
+        return rules.titles(meetings.get(TITLES_ITEM), docs.meetings is None)
+    document = getattr(docs, source) if source else None
+    if source and document is None:
+        return "unknown", None, _did_not_answer(source)
+    status, found, detail = plan.evaluate(plan, document, institution)
+    if plan.lock_keys and status != "unknown":
+        if locked is None:
+            return "unknown", found, _did_not_answer("account_locks")
+        if locked and not locked.isdisjoint(plan.lock_keys):
+            return "locked", found, "Set and locked by the institution's Zoom account"
+    if plan.has_meeting_checks:
+        return rules.with_meetings(status, found, detail, meetings.get(plan.id), docs.meetings)
+    return status, found, detail
+
+
+def score(
+    docs: Documents,
+    institution: Institution = DEFAULT_INSTITUTION,
+    exemptions: Mapping[str, str] | None = None,
+) -> Result:
+    """Evaluate every checklist item and upcoming meeting; score the host-controlled items."""
+    meeting_results, meetings = evaluate_meetings(docs.meetings, institution)
+    locked = _locked_keys(docs.account_locks)
+    items = []
+    earned = total = 0  # in half points: a pass earns 2 per unit of weight, a partial 1
+    for plan in _PLANS:
+        item_id, level, severity, weight = plan.id, plan.level, plan.severity, plan.weight
+        status, found, detail = _evaluate(plan, docs, institution, meetings, locked)
+        if exemptions and plan.host_controlled and item_id in exemptions:
+            status, detail = "exempt", f"Approved exception: {exemptions[item_id]}"
+        if weight and status in HALF_POINTS:
+            total += weight
+            earned += weight * HALF_POINTS[status]
+        wanted = plan.wanted or rules.wanted_text(plan.item, institution)
+        row = (item_id, status, level, severity, weight, found, wanted, detail)
+        items.append(_new_item_result(ItemResult, row))
+    # Integer arithmetic: rounding down is exact, with no float surprises at the band edges.
+    value = earned * 100 // (2 * total) if total else None
+    return Result(tuple(items), meeting_results, value, grade_for(value))

@@ -1,0 +1,144 @@
+"""Findings on upcoming meetings (GET /meetings/{meetingId} documents), each under an item.
+
+Pure functions of the documents and the institution, used by audits.scoring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from audits.checklist import ITEMS, NON_EMPTY, Institution
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+TITLES_ITEM = "practice.titles.not_sensitive"
+MISSING: Any = object()  # what dig() answers for a field Zoom left out
+_WORD = re.compile(r"[\w -]+")
+
+
+class Finding(NamedTuple):
+    item: str
+    status: str
+    detail: str
+
+
+class MeetingResult(NamedTuple):
+    id: object
+    topic: str | None
+    findings: tuple[Finding, ...]
+
+
+class Rollup(NamedTuple):
+    """How the upcoming meetings fared under one item."""
+
+    total: int
+    failing: int
+    unknown: int
+
+
+def dig(document: object, keys: tuple[str, ...]) -> Any:
+    """The value at `keys` in nested mappings, or MISSING when any step is absent."""
+    try:
+        for key in keys:
+            document = document[key]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        return MISSING
+    return document
+
+
+# Each meeting check with its three possible findings, worked out once from the checklist.
+_CHECKS = tuple(
+    (
+        tuple(check.field.split(".")),
+        check.wanted,
+        Finding(item.id, PASS, f"{check.label}: yes"),
+        Finding(item.id, FAIL, f"{check.label}: no"),
+        Finding(item.id, UNKNOWN, f"{check.label}: Zoom did not return {check.field}"),
+    )
+    for item in ITEMS
+    for check in item.meeting_checks
+)
+
+
+@lru_cache(maxsize=16)
+def sensitive_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One case-insensitive regex: plain words match whole words (plural too), others as given."""
+    parts = []
+    for pattern in patterns:
+        if _WORD.fullmatch(pattern) and not pattern.isdigit():
+            parts.append(re.escape(pattern).replace(r"\ ", r"\s+") + "s?")
+        else:
+            parts.append(f"(?:{pattern})")
+    if not parts:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _check(meeting: Mapping, keys: tuple[str, ...], wanted: object) -> str:
+    """The status of one meeting check; a field Zoom left out is unknown, never a pass."""
+    value = dig(meeting, keys)
+    if value is MISSING:
+        return UNKNOWN
+    if wanted == NON_EMPTY:
+        return PASS if isinstance(value, str) and value != "" else FAIL
+    return PASS if type(value) is type(wanted) and value == wanted else FAIL
+
+
+def _title_finding(meeting: Mapping, regex: re.Pattern[str] | None) -> Finding:
+    topic, agenda = meeting.get("topic"), meeting.get("agenda")
+    if topic is None and agenda is None:
+        return Finding(TITLES_ITEM, UNKNOWN, "Zoom returned neither a topic nor a description")
+    topic = topic if isinstance(topic, str) else ""
+    # One search over both texts; the separator keeps a word from spanning them.
+    match = regex.search(f"{topic}\n{agenda or ''}") if regex is not None else None
+    if match is None:
+        return Finding(TITLES_ITEM, PASS, "Nothing sensitive found in the title or description")
+    where = "title" if match.start() < len(topic) else "description"
+    hit = match.group(0)
+    if any(c.isdigit() for c in hit):
+        said = "a number that looks like a personal identifier"
+    else:
+        said = f"“{hit}”"
+    return Finding(TITLES_ITEM, FAIL, f"The {where} mentions {said}")
+
+
+def evaluate_meeting(meeting: Mapping, institution: Institution) -> MeetingResult:
+    findings = []
+    for keys, wanted, passed, failed, unknown in _CHECKS:
+        status = _check(meeting, keys, wanted)
+        findings.append(passed if status == PASS else failed if status == FAIL else unknown)
+    findings.append(_title_finding(meeting, sensitive_regex(institution.sensitive_patterns)))
+    topic = meeting.get("topic")
+    return MeetingResult(
+        meeting.get("id"), topic if isinstance(topic, str) else None, tuple(findings)
+    )
+
+
+def evaluate_meetings(
+    meetings: Sequence[Mapping] | None, institution: Institution
+) -> tuple[tuple[MeetingResult, ...], dict[str, Rollup]]:
+    """Every upcoming meeting's findings, and per item how the meetings fared."""
+    if not meetings:
+        return (), {}
+    results = tuple(evaluate_meeting(meeting, institution) for meeting in meetings)
+    return results, rollup(results)
+
+
+def rollup(results: Sequence[MeetingResult]) -> dict[str, Rollup]:
+    """Per item: how many meetings it applies to, fail it (any finding failing), are unknown."""
+    counts: dict[str, list[int]] = {}
+    for result in results:
+        worst: dict[str, str] = {}
+        for item_id, status, _ in result.findings:
+            seen = worst.get(item_id)
+            # A meeting fails an item if any of its checks fails; unknown beats pass.
+            if seen is None or status == FAIL or (seen == PASS and status == UNKNOWN):
+                worst[item_id] = status
+        for item_id, status in worst.items():
+            row = counts.setdefault(item_id, [0, 0, 0])
+            row[0] += 1
+            row[1] += status == FAIL
+            row[2] += status == UNKNOWN
+    return {item_id: Rollup(*row) for item_id, row in counts.items()}
