@@ -67,11 +67,11 @@ def equal_one(plan: _Plan, document: Any, institution: Institution) -> Outcome:
 
 def screen_sharing(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     values, found, missing = _read(plan, document)
+    if missing:
+        return "unknown", found, _not_returned(missing)
     sharing, who, while_sharing = values
     if sharing is False:
         return "pass", found, "Screen sharing is off altogether: nobody but you can share"
-    if missing:
-        return "unknown", found, _not_returned(missing)
     if who == "host" and while_sharing == "host":
         return "pass", found, "Only the host can share"
     if who == "host":
