@@ -241,7 +241,6 @@ def account_settings() -> dict[str, Any]:
             "not_store_meeting_topic": False,
         },
         "in_meeting": {
-            "waiting_room": True,
             "screen_sharing": True,
             "who_can_share_screen": "host",
             "who_can_share_screen_when_someone_is_sharing": "host",

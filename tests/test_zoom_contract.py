@@ -1,0 +1,122 @@
+"""The simulator answers, and the client asks, only what Zoom's OpenAPI documents allow.
+
+Responses of every operation the portal uses validate against the operation's schema read
+strictly (tests/zoomspec.py); every request the client sent, bodies included, validates
+against the operation's parameters and request schema.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from audits import zoom
+from tests.zoomspec import request_errors, response_errors
+from zoomsim import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from zoomsim.seed import HARDENED
+
+
+@pytest.fixture
+def raw(zoomsim):
+    """GET or PATCH the simulator directly, answering (status, JSON body or None)."""
+    zoomsim.set_faults(limits={"Light": 10_000, "Medium": 10_000})
+    bearer = requests.post(
+        f"{zoomsim.url}/oauth/token",
+        data={"grant_type": "account_credentials", "account_id": DEMO_ACCOUNT_ID},
+        auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+        timeout=10,
+    ).json()["access_token"]
+
+    def call(method: str, path: str, body=None, **params):
+        answer = requests.request(
+            method, f"{zoomsim.url}/v2{path}", params=params, json=body, timeout=10,
+            headers={"Authorization": f"Bearer {bearer}"},
+        )  # fmt: skip
+        return answer.status_code, (answer.json() if answer.content else None)
+
+    return call
+
+
+def assert_valid(method: str, path: str, status: int, body) -> None:
+    problems = response_errors(method, path, status, body)
+    assert problems == [], f"{method} {path} -> {status}:\n" + "\n".join(problems[:10])
+
+
+def test_user_list_pages_match_the_schema(raw):
+    token, pages = "", 0
+    while True:
+        status, page = raw("GET", "/users", page_size=20, next_page_token=token)
+        assert_valid("GET", "/users", status, page)
+        pages += 1
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert pages == 3
+
+
+def test_every_users_user_and_settings_match_the_schema(raw):
+    _, page = raw("GET", "/users", page_size=300)
+    for user in page["users"]:
+        path = f"/users/{user['id']}"
+        assert_valid("GET", path, *raw("GET", path))
+        assert_valid("GET", f"{path}/settings", *raw("GET", f"{path}/settings"))
+        security = raw("GET", f"{path}/settings", option="meeting_security")
+        assert_valid("GET", f"{path}/settings", *security)
+        assert_valid("GET", f"{path}/meetings", *raw("GET", f"{path}/meetings", type="upcoming"))
+
+
+def test_meetings_match_the_schema(raw, zoomsim):
+    _, listing = raw("GET", "/users/meetings.host@utoronto.ca/meetings", type="upcoming")
+    assert listing["meetings"]
+    for meeting in listing["meetings"]:
+        path = f"/meetings/{meeting['id']}"
+        assert_valid("GET", path, *raw("GET", path))
+
+
+def test_account_settings_and_locks_match_the_schema(raw):
+    assert_valid("GET", "/accounts/me/settings", *raw("GET", "/accounts/me/settings"))
+    assert_valid("GET", "/accounts/me/lock_settings", *raw("GET", "/accounts/me/lock_settings"))
+
+
+def test_error_statuses_are_documented(raw):
+    for method, path, body, expected in [
+        ("GET", "/users/nobody@utoronto.ca", None, 404),
+        ("GET", "/users/nobody@utoronto.ca/settings", None, 404),
+        ("GET", "/users/pending.host@utoronto.ca/settings", None, 400),
+        ("PATCH", "/users/default.host@utoronto.ca/settings", {"feature": {"nope": 1}}, 400),
+        ("GET", "/meetings/1", None, 404),
+    ]:
+        status, answer = raw(method, path, body)
+        assert status == expected
+        assert set(answer) >= {"code", "message"}
+        assert response_errors(method, path, status, None) == [], f"{method} {path} {status}"
+
+
+def test_every_request_the_client_sends_is_one_zoom_accepts(zoomsim):
+    host, meeting = "hardened.host@utoronto.ca", 84_113_200_201
+    list(zoom.list_users(page_size=20))
+    zoom.get_user(host)
+    zoom.get_user_settings(host)
+    zoom.get_user_settings(host, option="meeting_security")
+    zoom.patch_user_settings(host, {k: v for k, v in HARDENED.items() if k != "meeting_security"})
+    zoom.patch_user_settings(host, {"meeting_security": HARDENED["meeting_security"]})
+    zoom.list_upcoming_meetings(host)
+    zoom.get_meeting(meeting)
+    zoom.patch_meeting(meeting, {"settings": {"mute_upon_entry": True, "waiting_room": True}})
+    zoom.get_account_settings()
+    zoom.get_account_lock_settings()
+
+    sent = zoomsim.requests()
+    assert len(sent) >= 13
+    for request in sent:
+        path = request["path"].removeprefix("/v2")
+        problems = request_errors(request["method"], path, request["query"], request.get("body"))
+        assert problems == [], f"{request['method']} {path}: {problems}"
+        assert request["status"] in {200, 204}
+
+
+def test_a_misspelled_field_fails_validation_here_too():
+    body = {"schedule_meeting": {"participant_video": False}}
+
+    assert request_errors("PATCH", "/users/abc/settings", {}, body) != []
+    assert request_errors("PATCH", "/users/abc/settings", {}, {"schedule_meeting": {}}) == []
