@@ -11,9 +11,12 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from zoomsim import DEFAULT_PORT
 
 
 @dataclass
@@ -35,6 +38,17 @@ class Command(BaseCommand):
             raise CommandError("rundemo runs only in embedded mode (DEBUG on)")
         python = sys.executable
         children = [
+            # First, so the portal's first Zoom call finds it: Zoom's API on loopback, with its
+            # state under var/ and settings changes sent to the portal's webhook.
+            Child(
+                "zoomsim",
+                [
+                    python, "-m", "zoomsim", f"--port={self._zoomsim_port()}",
+                    f"--state={settings.VAR_DIR / 'zoomsim.json'}",
+                    f"--webhook-url=http://{host}:{port}/zoom/webhook/",
+                    f"--webhook-secret={settings.ZOOM_WEBHOOK_SECRET}",
+                ],
+            ),
             Child(
                 "web",
                 [
@@ -64,7 +78,7 @@ class Command(BaseCommand):
         address = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
         self._wait_until_serving(address, children)
         self.stdout.write(self.style.SUCCESS(f"\nThe portal is running at {address}"))
-        self.stdout.write("Press Ctrl-C to stop the web server, worker and beat.\n")
+        self.stdout.write("Press Ctrl-C to stop the web server, worker, beat and Zoom simulator.\n")
         exit_code = 0
         while not stopping:
             for child in children:
@@ -76,6 +90,9 @@ class Command(BaseCommand):
         if exit_code:
             raise CommandError("the demo stopped because one of its processes failed")
         self.stdout.write("Stopped.")
+
+    def _zoomsim_port(self) -> int:
+        return urlsplit(settings.ZOOM_OAUTH_BASE).port or DEFAULT_PORT
 
     def _wait_until_serving(self, address: str, children: list[Child]) -> None:
         deadline = time.monotonic() + 60
