@@ -31,6 +31,7 @@ from audits.scoring_meetings import (
     MeetingResult,
     Rollup,
     evaluate_meetings,
+    getter,
 )
 
 __all__ = [
@@ -132,7 +133,7 @@ class _Plan(NamedTuple):
     host_controlled: bool
     source: str
     paths: tuple[str, ...]
-    keys: tuple[tuple[str, ...], ...]
+    getters: tuple[Callable[[object], Any], ...]  # one per field: reads it or answers MISSING
     lock_keys: tuple[tuple[str, ...], ...]
     evaluate: Evaluator
     expect: tuple[object, ...]  # desired value per field (None: not compared)
@@ -152,7 +153,7 @@ def _plan(item: Item) -> _Plan:
         host_controlled=item.host_controlled,
         source=item.source,
         paths=item.fields,
-        keys=tuple(tuple(path.split(".")) for path in item.fields),
+        getters=tuple(getter(path) for path in item.fields),
         lock_keys=tuple(tuple(key.split(".")) for key in item.lock_keys),
         evaluate=rules.equal_one
         if item.check == "equal" and len(item.fields) == 1
@@ -179,6 +180,10 @@ def _did_not_answer(source: str) -> str:
 
 
 _ALL_LOCK_KEYS = tuple(dict.fromkeys(keys for plan in _PLANS for keys in plan.lock_keys))
+_LOCK_SECTIONS = tuple(
+    (section, tuple(keys for keys in _ALL_LOCK_KEYS if keys[0] == section))
+    for section in dict.fromkeys(keys[0] for keys in _ALL_LOCK_KEYS)
+)
 
 
 def _locked_keys(locks: Mapping[str, Any] | None) -> frozenset[tuple[str, ...]] | None:
@@ -186,28 +191,22 @@ def _locked_keys(locks: Mapping[str, Any] | None) -> frozenset[tuple[str, ...]] 
     if locks is None:
         return None
     locked = []
-    for keys in _ALL_LOCK_KEYS:  # every lock key is "section.name"
-        section = locks.get(keys[0])
-        if isinstance(section, Mapping) and section.get(keys[1]) is True:
-            locked.append(keys)
+    for name, keys in _LOCK_SECTIONS:  # every lock key is "section.name"
+        section = locks.get(name)
+        if isinstance(section, dict):  # JSON-decoded documents: a dict check is cheap
+            locked += [key for key in keys if section.get(key[1]) is True]
     return frozenset(locked)
 
 
-def _evaluate(
+def _constrain(
     plan: _Plan,
+    outcome: rules.Outcome,
     docs: Documents,
-    institution: Institution,
     meetings: Mapping[str, Rollup],
     locked: frozenset[tuple[str, ...]] | None,
 ) -> rules.Outcome:
-    """The item's outcome from the documents; the order of the checks is the precedence."""
-    source = plan.source
-    if source == "meetings":
-        return rules.titles(meetings.get(TITLES_ITEM), docs.meetings is None)
-    document = getattr(docs, source) if source else None
-    if source and document is None:
-        return "unknown", None, _did_not_answer(source)
-    status, found, detail = plan.evaluate(plan, document, institution)
+    """Apply the account's locks, then the upcoming meetings, to a setting's own outcome."""
+    status, found, detail = outcome
     if plan.lock_keys and status != "unknown":
         if locked is None:
             return "unknown", found, _did_not_answer("account_locks")
@@ -215,7 +214,35 @@ def _evaluate(
             return "locked", found, "Set and locked by the institution's Zoom account"
     if plan.has_meeting_checks:
         return rules.with_meetings(status, found, detail, meetings.get(plan.id), docs.meetings)
-    return status, found, detail
+    return outcome
+
+
+def _fixed_result(plan: _Plan) -> ItemResult | None:
+    """Guidance-only items read no document: their result is the same for every host."""
+    if plan.source:
+        return None
+    status, found, detail = plan.evaluate(plan, None, DEFAULT_INSTITUTION)
+    return ItemResult(
+        plan.id, status, plan.level, plan.severity, 0, found, plan.item.wanted, detail
+    )
+
+
+_SOURCES = tuple(dict.fromkeys(plan.source for plan in _PLANS if plan.source))
+# What the score loop unpacks per item, in one tuple: attribute reads add up at 30 items.
+_ROWS = tuple(
+    (
+        _fixed_result(plan),
+        plan,
+        plan.id,
+        plan.level,
+        plan.severity,
+        plan.weight,
+        plan.host_controlled,
+        plan.wanted,
+        bool(plan.lock_keys) or plan.has_meeting_checks,
+    )
+    for plan in _PLANS
+)
 
 
 def score(
@@ -228,17 +255,32 @@ def score(
     locked = _locked_keys(docs.account_locks)
     items = []
     earned = total = 0  # in half points: a pass earns 2 per unit of weight, a partial 1
-    for plan in _PLANS:
-        item_id, level, severity, weight = plan.id, plan.level, plan.severity, plan.weight
-        status, found, detail = _evaluate(plan, docs, institution, meetings, locked)
-        if exemptions and plan.host_controlled and item_id in exemptions:
+    documents = {source: getattr(docs, source) for source in _SOURCES}
+    append, new = items.append, _new_item_result  # bound once: the loop runs 30 times
+    for fixed, plan, item_id, level, severity, weight, host, wanted, constrained in _ROWS:
+        if fixed is not None:
+            items.append(fixed)
+            continue
+        # Precedence: a call that did not answer, the item's rule, the locks, the meetings.
+        document = documents[plan.source]
+        if plan.source == "meetings":
+            outcome = rules.titles(meetings.get(TITLES_ITEM), document is None)
+        elif document is None:
+            outcome = "unknown", None, _did_not_answer(plan.source)
+        else:
+            outcome = plan.evaluate(plan, document, institution)
+            if constrained:
+                outcome = _constrain(plan, outcome, docs, meetings, locked)
+        status, found, detail = outcome
+        if exemptions and host and item_id in exemptions:
             status, detail = "exempt", f"Approved exception: {exemptions[item_id]}"
         if weight and status in HALF_POINTS:
             total += weight
             earned += weight * HALF_POINTS[status]
-        wanted = plan.wanted or rules.wanted_text(plan.item, institution)
+        if wanted is None:
+            wanted = rules.wanted_text(plan.item, institution)
         row = (item_id, status, level, severity, weight, found, wanted, detail)
-        items.append(_new_item_result(ItemResult, row))
+        append(new(ItemResult, row))
     # Integer arithmetic: rounding down is exact, with no float surprises at the band edges.
     value = earned * 100 // (2 * total) if total else None
     return Result(tuple(items), meeting_results, value, grade_for(value))

@@ -6,7 +6,7 @@ Pure functions of the documents and the institution, used by audits.scoring.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -48,10 +48,26 @@ def dig(document: object, keys: tuple[str, ...]) -> Any:
     return document
 
 
+def getter(path: str) -> Callable[[object], Any]:
+    """A function reading one dotted path, built once: the scorer's innermost step."""
+    keys = tuple(path.split("."))
+    if len(keys) == 2:
+        first, second = keys
+
+        def get_two(document: Any) -> Any:
+            try:
+                return document[first][second]
+            except (KeyError, TypeError, IndexError):
+                return MISSING
+
+        return get_two
+    return lambda document: dig(document, keys)
+
+
 # Each meeting check with its three possible findings, worked out once from the checklist.
 _CHECKS = tuple(
     (
-        tuple(check.field.split(".")),
+        getter(check.field),
         check.wanted,
         Finding(item.id, PASS, f"{check.label}: yes"),
         Finding(item.id, FAIL, f"{check.label}: no"),
@@ -60,6 +76,9 @@ _CHECKS = tuple(
     for item in ITEMS
     for check in item.meeting_checks
 )
+
+
+MEETING_ITEMS = (*dict.fromkeys(check[2].item for check in _CHECKS), TITLES_ITEM)
 
 
 @lru_cache(maxsize=16)
@@ -74,16 +93,6 @@ def sensitive_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not parts:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
-
-
-def _check(meeting: Mapping, keys: tuple[str, ...], wanted: object) -> str:
-    """The status of one meeting check; a field Zoom left out is unknown, never a pass."""
-    value = dig(meeting, keys)
-    if value is MISSING:
-        return UNKNOWN
-    if wanted == NON_EMPTY:
-        return PASS if isinstance(value, str) and value != "" else FAIL
-    return PASS if type(value) is type(wanted) and value == wanted else FAIL
 
 
 def _title_finding(meeting: Mapping, regex: re.Pattern[str] | None) -> Finding:
@@ -104,12 +113,22 @@ def _title_finding(meeting: Mapping, regex: re.Pattern[str] | None) -> Finding:
     return Finding(TITLES_ITEM, FAIL, f"The {where} mentions {said}")
 
 
-def evaluate_meeting(meeting: Mapping, institution: Institution) -> MeetingResult:
+def evaluate_meeting(
+    meeting: Mapping, institution: Institution, regex: re.Pattern[str] | None = None
+) -> MeetingResult:
+    if regex is None:
+        regex = sensitive_regex(institution.sensitive_patterns)
     findings = []
-    for keys, wanted, passed, failed, unknown in _CHECKS:
-        status = _check(meeting, keys, wanted)
-        findings.append(passed if status == PASS else failed if status == FAIL else unknown)
-    findings.append(_title_finding(meeting, sensitive_regex(institution.sensitive_patterns)))
+    for get, wanted, passed, failed, unknown in _CHECKS:
+        value = get(meeting)  # a field Zoom left out is unknown, never a pass
+        if value is MISSING:
+            findings.append(unknown)
+        elif wanted == NON_EMPTY:
+            findings.append(passed if isinstance(value, str) and value != "" else failed)
+        else:
+            same = type(value) is type(wanted) and value == wanted
+            findings.append(passed if same else failed)
+    findings.append(_title_finding(meeting, regex))
     topic = meeting.get("topic")
     return MeetingResult(
         meeting.get("id"), topic if isinstance(topic, str) else None, tuple(findings)
@@ -122,23 +141,25 @@ def evaluate_meetings(
     """Every upcoming meeting's findings, and per item how the meetings fared."""
     if not meetings:
         return (), {}
-    results = tuple(evaluate_meeting(meeting, institution) for meeting in meetings)
+    regex = sensitive_regex(institution.sensitive_patterns)
+    results = tuple(evaluate_meeting(meeting, institution, regex) for meeting in meetings)
     return results, rollup(results)
 
 
 def rollup(results: Sequence[MeetingResult]) -> dict[str, Rollup]:
     """Per item: how many meetings it applies to, fail it (any finding failing), are unknown."""
-    counts: dict[str, list[int]] = {}
+    failing: dict[str, int] = {}
+    unknown: dict[str, int] = {}
     for result in results:
-        worst: dict[str, str] = {}
+        worst: dict[str, str] = {}  # item -> fail or unknown; passes need no bookkeeping
         for item_id, status, _ in result.findings:
-            seen = worst.get(item_id)
-            # A meeting fails an item if any of its checks fails; unknown beats pass.
-            if seen is None or status == FAIL or (seen == PASS and status == UNKNOWN):
+            if status != PASS and worst.get(item_id) != FAIL:
                 worst[item_id] = status
         for item_id, status in worst.items():
-            row = counts.setdefault(item_id, [0, 0, 0])
-            row[0] += 1
-            row[1] += status == FAIL
-            row[2] += status == UNKNOWN
-    return {item_id: Rollup(*row) for item_id, row in counts.items()}
+            counts = failing if status == FAIL else unknown
+            counts[item_id] = counts.get(item_id, 0) + 1
+    total = len(results)  # every meeting is checked under every meeting item
+    return {
+        item_id: Rollup(total, failing.get(item_id, 0), unknown.get(item_id, 0))
+        for item_id in MEETING_ITEMS
+    }

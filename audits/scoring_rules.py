@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from audits.checklist import SOURCES, Institution, Item
-from audits.scoring_meetings import MISSING, Rollup, dig
+from audits.checklist import ITEMS, SOURCES, Institution, Item
+from audits.scoring_meetings import MISSING, Rollup, getter
 
 if TYPE_CHECKING:
     from audits.scoring import _Plan
@@ -23,9 +23,14 @@ _VERSION = re.compile(r"\s*(\d+(?:\.\d+)*)")
 
 def _read(plan: _Plan, document: Any) -> tuple[list[Any], dict[str, object], str | None]:
     """Values of the item's fields, the `found` mapping, and the first missing path if any."""
+    if len(plan.paths) == 1:  # most items read one field
+        path, value = plan.paths[0], plan.getters[0](document)
+        if value is MISSING:
+            return [value], {path: None}, path
+        return [value], {path: value}, None
     values, found, missing = [], {}, None
-    for path, keys in zip(plan.paths, plan.keys, strict=True):
-        value = dig(document, keys)
+    for path, get in zip(plan.paths, plan.getters, strict=True):
+        value = get(document)
         values.append(value)
         if value is MISSING:
             found[path] = None
@@ -55,7 +60,7 @@ def equal(plan: _Plan, document: Any, institution: Institution) -> Outcome:
 
 def equal_one(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     """`equal` for the common single-field item, kept lean: it runs for most items."""
-    path, value, wanted = plan.paths[0], dig(document, plan.keys[0]), plan.expect[0]
+    path, value, wanted = plan.paths[0], plan.getters[0](document), plan.expect[0]
     if value is MISSING:
         return "unknown", {path: None}, _not_returned(path)
     if type(value) is type(wanted) and value == wanted:
@@ -125,15 +130,21 @@ def storage(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "unknown", found, _not_returned(plan.item.fields[0] + ".allowed_values")
 
 
+_cloud_recording = getter("recording.cloud_recording")
+_CLOUD_OPTIONS = frozenset(
+    item.fields[0]
+    for item in ITEMS
+    if item.id.startswith("recording.cloud.") and item.fields != ("recording.cloud_recording",)
+)
+
+
 def recording_default(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     """What hosts may record: matching the default passes, recording less passes too."""
     (value,), found, missing = _read(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
-    cloud_option = plan.item.id.startswith("recording.cloud.") and plan.keys[0][-1] != (
-        "cloud_recording"
-    )
-    if cloud_option and dig(document, ("recording", "cloud_recording")) is False:
+    # The options of a cloud recording mean nothing while cloud recording itself is off.
+    if plan.paths[0] in _CLOUD_OPTIONS and _cloud_recording(document) is False:
         return "not_applicable", found, "Cloud recording is off, so this option does not apply"
     if value is True:
         return "pass", found, "Matches the institution's default"
