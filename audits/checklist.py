@@ -31,6 +31,8 @@ from audits.checklist_model import (
 )
 
 __all__ = [
+    "BEST_PRACTICES",
+    "CONCERNS",
     "DEFAULT_INSTITUTION",
     "GROUPS",
     "GROUPS_BY_ID",
@@ -609,6 +611,30 @@ ITEMS: tuple[Item, ...] = (
 )
 
 ITEMS_BY_ID: Mapping[str, Item] = {item.id: item for item in ITEMS}
+
+
+# The institution's best practices for hosts, in its order, each told by the item it checks.
+BEST_PRACTICES: tuple[Item, ...] = tuple(
+    ITEMS_BY_ID[item_id]
+    for item_id in (
+        "practice.titles.not_sensitive",
+        "meeting.passcode.new",
+        "meeting.screen_sharing.host_only",
+        "practice.links.shared_directly",
+        "practice.links.embedded_passcode",
+        "practice.names.minimal",
+        "recording.consent",
+        "practice.video.off_on_join",
+        "practice.email.institutional",
+    )
+)
+# The headings of the privacy page's sections, by the anchor an item's `concern` names.
+CONCERNS: Mapping[str, str] = {
+    "confidentiality": "Confidentiality and encryption",
+    "residency": "Your data may leave Canada",
+    "meeting-security": "Meeting security",
+    "client": "Security flaws and keeping the client up to date",
+}
 
 
 def items_in_group(group_id: str) -> tuple[Item, ...]:

@@ -8,6 +8,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from audits.checklist import BEST_PRACTICES, CONCERNS, GROUPS, items_in_group
 from portal.health import run_checks
 from portal.tasks import HEARTBEAT_KEY
 
@@ -20,6 +21,25 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/privacy.html")
+
+
+@require_GET
+def defaults(request: HttpRequest) -> HttpResponse:
+    """The institution's default settings, item by item, straight from the checklist."""
+    shown = ("meetings", "recording", "phone")
+    groups = [(group, items_in_group(group.id)) for group in GROUPS if group.id in shown]
+    return render(request, "portal/defaults.html", {"groups": groups})
+
+
+@require_GET
+def best_practices(request: HttpRequest) -> HttpResponse:
+    items = [(item, CONCERNS[item.concern]) for item in BEST_PRACTICES]
+    return render(request, "portal/best_practices.html", {"items": items})
+
+
+@require_GET
+def portal_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/portal_data.html")
 
 
 @never_cache
