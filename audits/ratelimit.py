@@ -20,7 +20,7 @@ from limits.strategies import MovingWindowRateLimiter
 LIGHT, MEDIUM, HEAVY = "LIGHT", "MEDIUM", "HEAVY"
 # Sleep a little past the moment the window frees a slot: requests arrive at Zoom a few
 # milliseconds after we count them, and Zoom's window must not see one too many.
-WAKE_MARGIN = 0.02
+WAKE_MARGIN = 0.05
 
 
 @cache

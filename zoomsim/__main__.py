@@ -19,6 +19,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--state", type=Path, help="JSON file the state survives restarts in")
     parser.add_argument("--seed", default="university", choices=["university", "empty"])
+    parser.add_argument("--users", type=int, default=56, help="seeded users (56 or more)")
     parser.add_argument("--allow-control", action="store_true", help="serve the /_sim/ API")
     parser.add_argument("--webhook-url", default="")
     parser.add_argument("--webhook-secret", default="")
@@ -38,7 +39,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     options = parse(sys.argv[1:] if argv is None else argv)
-    state = State(options.state, seed=options.seed)
+    state = State(options.state, seed=options.seed, users=options.users)
     if options.lock_behaviour:
         state.data["account"]["lock_behaviour"] = options.lock_behaviour
         state.save()

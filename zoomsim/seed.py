@@ -469,7 +469,7 @@ def _meeting(
     }
 
 
-def seed_state(today: date | None = None) -> dict[str, Any]:
+def seed_state(today: date | None = None, total_users: int = 56) -> dict[str, Any]:
     """The whole seeded state: account, settings, locks, users and their meetings."""
     today = today or datetime.now(UTC).date()
     rng = random.Random("utoronto")
@@ -478,7 +478,7 @@ def seed_state(today: date | None = None) -> dict[str, Any]:
         ("personal.host@gmail.com", "Paul", "Girard", "Physics", "default", "active", "6.3.5.49720")
     )
     index = 0
-    while len(rows) < 56:
+    while len(rows) < total_users:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}{index or ''}@{DOMAIN}".lower()
         index += 1

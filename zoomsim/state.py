@@ -15,9 +15,10 @@ from zoomsim.seed import seed_state
 class State:
     """Account, users, meetings and tokens behind one lock; survives a restart via `path`."""
 
-    def __init__(self, path: Path | None, seed: str = "university") -> None:
+    def __init__(self, path: Path | None, seed: str = "university", users: int = 56) -> None:
         self.path = path
         self.seed = seed
+        self.users = users
         self.lock = threading.RLock()
         if path and path.exists():
             self.data = json.loads(path.read_text())
@@ -26,11 +27,10 @@ class State:
             self.save()
 
     def _seeded(self) -> dict[str, Any]:
+        data = seed_state(total_users=self.users)
         if self.seed == "empty":
-            data = seed_state()
             data["users"], data["meetings"] = {}, {}
-            return data
-        return seed_state()
+        return data
 
     def reset(self) -> None:
         with self.lock:
