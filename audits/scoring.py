@@ -172,7 +172,10 @@ _new_item_result = tuple.__new__  # a NamedTuple without its keyword-argument wr
 def grade_for(value: int | None) -> str | None:
     if value is None:
         return None
-    return next((grade for floor, grade in GRADES if value >= floor), "F")
+    for floor, grade in GRADES:
+        if value >= floor:
+            return grade
+    return "F"
 
 
 def _did_not_answer(source: str) -> str:
@@ -184,37 +187,29 @@ _LOCK_SECTIONS = tuple(
     (section, tuple(keys for keys in _ALL_LOCK_KEYS if keys[0] == section))
     for section in dict.fromkeys(keys[0] for keys in _ALL_LOCK_KEYS)
 )
+_ITEMS_BY_LOCK = {
+    keys: tuple(plan.id for plan in _PLANS if keys in plan.lock_keys) for keys in _ALL_LOCK_KEYS
+}
 
 
-def _locked_keys(locks: Mapping[str, Any] | None) -> frozenset[tuple[str, ...]] | None:
-    """The lock keys the account has set to true, read once per document; None: not read."""
+def _locked_items(locks: Mapping[str, Any] | None) -> frozenset[str] | None:
+    """Ids of the items the account locks, read once per document; None: locks not read."""
     if locks is None:
         return None
-    locked = []
+    locked: list[str] = []
     for name, keys in _LOCK_SECTIONS:  # every lock key is "section.name"
         section = locks.get(name)
         if isinstance(section, dict):  # JSON-decoded documents: a dict check is cheap
-            locked += [key for key in keys if section.get(key[1]) is True]
+            for key in keys:
+                if section.get(key[1]) is True:
+                    locked += _ITEMS_BY_LOCK[key]
     return frozenset(locked)
 
 
-def _constrain(
-    plan: _Plan,
-    outcome: rules.Outcome,
-    docs: Documents,
-    meetings: Mapping[str, Rollup],
-    locked: frozenset[tuple[str, ...]] | None,
-) -> rules.Outcome:
-    """Apply the account's locks, then the upcoming meetings, to a setting's own outcome."""
-    status, found, detail = outcome
-    if plan.lock_keys and status != "unknown":
-        if locked is None:
-            return "unknown", found, _did_not_answer("account_locks")
-        if locked and not locked.isdisjoint(plan.lock_keys):
-            return "locked", found, "Set and locked by the institution's Zoom account"
-    if plan.has_meeting_checks:
-        return rules.with_meetings(status, found, detail, meetings.get(plan.id), docs.meetings)
-    return outcome
+def _lock_outcome(found: object, locks_read: bool) -> rules.Outcome:
+    if not locks_read:
+        return "unknown", found, _did_not_answer("account_locks")
+    return "locked", found, "Set and locked by the institution's Zoom account"
 
 
 def _fixed_result(plan: _Plan) -> ItemResult | None:
@@ -227,22 +222,67 @@ def _fixed_result(plan: _Plan) -> ItemResult | None:
     )
 
 
-_SOURCES = tuple(dict.fromkeys(plan.source for plan in _PLANS if plan.source))
-# What the score loop unpacks per item, in one tuple: attribute reads add up at 30 items.
+if any(plan.source not in Documents.__dataclass_fields__ for plan in _PLANS if plan.source):
+    raise ImportError("a checklist item reads a document that Documents does not hold")
+# What the item loop unpacks per item, in one tuple: attribute reads add up at 26 items.
 _ROWS = tuple(
     (
-        _fixed_result(plan),
         plan,
+        plan.evaluate,
+        plan.source,
         plan.id,
         plan.level,
         plan.severity,
         plan.weight,
         plan.host_controlled,
         plan.wanted,
-        bool(plan.lock_keys) or plan.has_meeting_checks,
+        bool(plan.lock_keys),
+        plan.has_meeting_checks,
     )
     for plan in _PLANS
+    if plan.source
 )
+_FIXED = tuple((index, _fixed_result(plan)) for index, plan in enumerate(_PLANS) if not plan.source)
+
+
+def _evaluate_items(
+    docs: Documents,
+    institution: Institution,
+    exemptions: Mapping[str, str] | None,
+    meetings: Mapping[str, Rollup],
+) -> tuple[list[ItemResult], int, int]:
+    """Every item's result, and the points earned and possible (in half points)."""
+    locked = _locked_items(docs.account_locks)
+    documents = vars(docs)  # source name -> document, without a getattr per item
+    items: list[ItemResult] = []
+    earned = total = 0
+    # Bound once: this loop runs 26 times per host, and bench/score.py millions of times.
+    append, new, half_points = items.append, _new_item_result, HALF_POINTS
+    for plan, evaluate, source, item_id, level, severity, weight, host, wanted, locks, mtg in _ROWS:
+        # Precedence: a call that did not answer, the item's rule, the locks, the meetings.
+        document = documents[source]
+        if source == "meetings":
+            outcome = rules.titles(meetings.get(TITLES_ITEM), document is None)
+        elif document is None:
+            outcome = "unknown", None, _did_not_answer(source)
+        else:
+            outcome = evaluate(plan, document, institution)
+            if locks and outcome[0] != "unknown" and (locked is None or item_id in locked):
+                outcome = _lock_outcome(outcome[1], locks_read=locked is not None)
+            elif mtg:
+                outcome = rules.with_meetings(*outcome, meetings.get(item_id), docs.meetings)
+        status, found, detail = outcome
+        if exemptions and host and item_id in exemptions:
+            status, detail = "exempt", f"Approved exception: {exemptions[item_id]}"
+        if weight and status in half_points:
+            total += weight
+            earned += weight * half_points[status]
+        if wanted is None:
+            wanted = rules.wanted_text(plan.item, institution)
+        append(new(ItemResult, (item_id, status, level, severity, weight, found, wanted, detail)))
+    for index, fixed in _FIXED:  # guidance-only items, in their places
+        items.insert(index, fixed)
+    return items, earned, total
 
 
 def score(
@@ -252,35 +292,7 @@ def score(
 ) -> Result:
     """Evaluate every checklist item and upcoming meeting; score the host-controlled items."""
     meeting_results, meetings = evaluate_meetings(docs.meetings, institution)
-    locked = _locked_keys(docs.account_locks)
-    items = []
-    earned = total = 0  # in half points: a pass earns 2 per unit of weight, a partial 1
-    documents = {source: getattr(docs, source) for source in _SOURCES}
-    append, new = items.append, _new_item_result  # bound once: the loop runs 30 times
-    for fixed, plan, item_id, level, severity, weight, host, wanted, constrained in _ROWS:
-        if fixed is not None:
-            items.append(fixed)
-            continue
-        # Precedence: a call that did not answer, the item's rule, the locks, the meetings.
-        document = documents[plan.source]
-        if plan.source == "meetings":
-            outcome = rules.titles(meetings.get(TITLES_ITEM), document is None)
-        elif document is None:
-            outcome = "unknown", None, _did_not_answer(plan.source)
-        else:
-            outcome = plan.evaluate(plan, document, institution)
-            if constrained:
-                outcome = _constrain(plan, outcome, docs, meetings, locked)
-        status, found, detail = outcome
-        if exemptions and host and item_id in exemptions:
-            status, detail = "exempt", f"Approved exception: {exemptions[item_id]}"
-        if weight and status in HALF_POINTS:
-            total += weight
-            earned += weight * HALF_POINTS[status]
-        if wanted is None:
-            wanted = rules.wanted_text(plan.item, institution)
-        row = (item_id, status, level, severity, weight, found, wanted, detail)
-        append(new(ItemResult, row))
+    items, earned, total = _evaluate_items(docs, institution, exemptions, meetings)
     # Integer arithmetic: rounding down is exact, with no float surprises at the band edges.
     value = earned * 100 // (2 * total) if total else None
     return Result(tuple(items), meeting_results, value, grade_for(value))

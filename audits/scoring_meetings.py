@@ -95,6 +95,9 @@ def sensitive_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
+_TITLE_PASSES = Finding(TITLES_ITEM, PASS, "Nothing sensitive found in the title or description")
+
+
 def _title_finding(meeting: Mapping, regex: re.Pattern[str] | None) -> Finding:
     topic, agenda = meeting.get("topic"), meeting.get("agenda")
     if topic is None and agenda is None:
@@ -103,7 +106,7 @@ def _title_finding(meeting: Mapping, regex: re.Pattern[str] | None) -> Finding:
     # One search over both texts; the separator keeps a word from spanning them.
     match = regex.search(f"{topic}\n{agenda or ''}") if regex is not None else None
     if match is None:
-        return Finding(TITLES_ITEM, PASS, "Nothing sensitive found in the title or description")
+        return _TITLE_PASSES
     where = "title" if match.start() < len(topic) else "description"
     hit = match.group(0)
     if any(c.isdigit() for c in hit):

@@ -21,13 +21,16 @@ Outcome = tuple[str, object, str]
 _VERSION = re.compile(r"\s*(\d+(?:\.\d+)*)")
 
 
+def _read_one(plan: _Plan, document: Any) -> tuple[Any, dict[str, object], str | None]:
+    """`_read` for an item of one field: its value, `found`, and its path if Zoom left it out."""
+    path, value = plan.paths[0], plan.getters[0](document)
+    if value is MISSING:
+        return value, {path: None}, path
+    return value, {path: value}, None
+
+
 def _read(plan: _Plan, document: Any) -> tuple[list[Any], dict[str, object], str | None]:
     """Values of the item's fields, the `found` mapping, and the first missing path if any."""
-    if len(plan.paths) == 1:  # most items read one field
-        path, value = plan.paths[0], plan.getters[0](document)
-        if value is MISSING:
-            return [value], {path: None}, path
-        return [value], {path: value}, None
     values, found, missing = [], {}, None
     for path, get in zip(plan.paths, plan.getters, strict=True):
         value = get(document)
@@ -116,7 +119,7 @@ def regions(plan: _Plan, document: Any, institution: Institution) -> Outcome:
 
 
 def storage(plan: _Plan, document: Any, institution: Institution) -> Outcome:
-    (location,), found, missing = _read(plan, document)
+    location, found, missing = _read_one(plan, document)
     if missing or not isinstance(location, Mapping):
         return "unknown", found, _not_returned(plan.item.fields[0])
     value, offered = location.get("value"), location.get("allowed_values")
@@ -140,7 +143,7 @@ _CLOUD_OPTIONS = frozenset(
 
 def recording_default(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     """What hosts may record: matching the default passes, recording less passes too."""
-    (value,), found, missing = _read(plan, document)
+    value, found, missing = _read_one(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
     # The options of a cloud recording mean nothing while cloud recording itself is off.
@@ -152,7 +155,7 @@ def recording_default(plan: _Plan, document: Any, institution: Institution) -> O
 
 
 def choice(plan: _Plan, document: Any, institution: Institution) -> Outcome:
-    _, found, missing = _read(plan, document)
+    _, found, missing = _read_one(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
     return "advisory", found, "Your choice: weigh convenience against a leaked link"
@@ -172,7 +175,7 @@ def advisory(plan: _Plan, document: Any, institution: Institution) -> Outcome:
 
 
 def email_domain(plan: _Plan, document: Any, institution: Institution) -> Outcome:
-    (email,), found, missing = _read(plan, document)
+    email, found, missing = _read_one(plan, document)
     if missing or not isinstance(email, str) or "@" not in email:
         return "unknown", found, _not_returned("email")
     domain = email.rsplit("@", 1)[1].lower()
@@ -194,7 +197,7 @@ def _at_least(version: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
 
 
 def client_version(plan: _Plan, document: Any, institution: Institution) -> Outcome:
-    (text,), found, missing = _read(plan, document)
+    text, found, missing = _read_one(plan, document)
     version = parse_version(text) if isinstance(text, str) else None
     if missing or version is None:
         return "unknown", found, "Zoom reports no client version: sign in with the Zoom client"
