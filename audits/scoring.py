@@ -9,6 +9,12 @@ setting decides; when it passes but some upcoming meetings fail their checks, th
 `partial` (new meetings are protected, existing ones are not). A failing setting stays `fail`.
 The title item is judged on meetings alone: pass when none fails, fail when all that could be
 read fail, partial in between, not_applicable with no upcoming meetings.
+
+Precedence for one item: an approved exemption wins (`exempt`); then a call that did not
+answer (`unknown`, naming the call); then the item's own rule (audits.scoring_rules); then the
+account's locks: a user setting whose lock key is true is `locked`, and while the lock
+settings are unread every lockable setting is `unknown`, since nobody can tell whether it is
+the host's to change; then the upcoming meetings. Fields Zoom left out are `unknown`.
 """
 
 from __future__ import annotations
@@ -58,8 +64,7 @@ STATUSES = (
     "exempt",
     "advisory",
 )
-HALF_POINTS = {"pass": 2, "partial": 1, "fail": 0}
-SCORED = frozenset(HALF_POINTS)
+HALF_POINTS = {"pass": 2, "partial": 1, "fail": 0}  # the scored statuses, in half points
 GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"))
 
 
@@ -80,6 +85,8 @@ class Documents:
 
 
 class ItemResult(NamedTuple):
+    """One item's outcome; `weight` is what it counts in the score (0 unless host-controlled)."""
+
     id: str
     status: str
     level: str
@@ -95,6 +102,8 @@ class ItemResult(NamedTuple):
 
 @dataclass(frozen=True)
 class Result:
+    """Every item in checklist order, every upcoming meeting's findings, the score and grade."""
+
     items: tuple[ItemResult, ...]
     meetings: tuple[MeetingResult, ...]
     score: int | None
@@ -104,6 +113,8 @@ class Result:
         return next(result for result in self.items if result.id == item_id)
 
     def to_dict(self) -> dict[str, object]:
+        """Plain JSON: {score, grade, items: [{id, status, level, severity, weight, found,
+        wanted, detail}], meetings: [{id, topic, findings: [{item, status, detail}]}]}."""
         return {
             "score": self.score,
             "grade": self.grade,
