@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from portal import sso_config
 from portal.env import (
     ConfigurationError,
     env_bool,
@@ -248,19 +249,47 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Sign-in: single sign-on only, no local accounts for hosts ------------------------------
+# Identity providers are configuration, not code: see the README's "Identity providers".
+_IDP = sso_config.load(env_str("PORTAL_IDP_CONFIG"), env_role_map=env_str("PORTAL_ROLE_MAP"))
+SOCIALACCOUNT_PROVIDERS = _IDP.providers
+PORTAL_ROLE_MAP = _IDP.role_map
+# The sign-in button POSTs to us and is redirected to the IdP: form-action must allow it.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += [
+    origin
+    for origin in _IDP.form_action_origins
+    if origin not in CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]
+]
+PORTAL_ALLOWED_AFFILIATIONS = [
+    a.casefold() for a in env_list("PORTAL_ALLOWED_AFFILIATIONS", ["faculty", "staff"])
+]
+PORTAL_ZOOM_ID_ATTRIBUTE = env_str("PORTAL_ZOOM_ID_ATTRIBUTE", "mail")
+# Demo sign-in (pick a simulator user, no IdP) exists only with DEBUG; portal.checks refuses
+# to start with it on when DEBUG is off.
+PORTAL_DEMO_SIGNIN = env_bool("PORTAL_DEMO_SIGNIN", default=EMBEDDED and DEBUG)
+# Decided here, once: test runners turn DEBUG off later, production never turns it on.
+PORTAL_DEMO_MODE = DEBUG and PORTAL_DEMO_SIGNIN
+# Break-glass password sign-in to the Django admin: failures allowed per IP and per username.
+PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=1)
+PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int("PORTAL_ADMIN_LOGIN_WINDOW_MINUTES", 15, minimum=1)
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_ONLY = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Sign-out is a POST (the layout's button); a GET shows a confirmation form.
+ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "landing"
-ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
+ACCOUNT_LOGOUT_REDIRECT_URL = "signed_out"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

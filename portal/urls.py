@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from portal import views
+from portal import demo, sso, sso_admin, views
 
 handler500 = "portal.views.server_error"
 
@@ -12,6 +13,13 @@ urlpatterns = [
     path("best-practices/", views.best_practices, name="best_practices"),
     path("portal-data/", views.portal_data, name="portal_data"),
     path("healthz", views.healthz, name="healthz"),
+    # Sign-in: allauth's SAML finish step with a clear page for replays, the signed-out page,
+    # and the admin's password login rate limited (break-glass superuser only).
+    re_path(r"^accounts/saml/(?P<organization_slug>[^/]+)/acs/finish/$", sso.finish_acs),
+    path("accounts/signed-out/", sso.signed_out, name="signed_out"),
     path("accounts/", include("allauth.urls")),
+    path("admin/login/", sso_admin.admin_login),
     path("admin/", admin.site.urls),
 ]
+if settings.PORTAL_DEMO_MODE:
+    urlpatterns.append(path("demo/sign-in/", demo.demo_signin, name="demo_signin"))

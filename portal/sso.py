@@ -1,0 +1,232 @@
+"""What an identity provider says about a person, and what it means here.
+
+`profile_from_attributes` reads the attributes (SAML) or claims (OIDC) through the provider's
+configured mapping; `refuse_reason` says who may not use the portal; `refresh_person` writes
+department, affiliations, groups and mapped roles at every sign-in (SSO and demo alike).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.account.signals import user_logged_in
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.saml import views as saml_views
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portal.models import ROLE_DEPT_ADMIN, ROLE_HOST, ROLE_PORTAL_ADMIN, Person
+from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES
+
+logger = logging.getLogger(__name__)
+SESSION_IDP_KEY = "portal_sso_idp"
+PORTAL_ADMINS_GROUP = "Portal admins"
+
+
+@dataclass
+class Profile:
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    department: str = ""
+    affiliations: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    zoom_login: str = ""
+    identity_provider: str = ""
+
+
+def _values(raw: dict[str, Any], names: list[str]) -> list[str]:
+    """Every value of every named attribute, in order, without repeats."""
+    found: list[str] = []
+    for name in names:
+        value = raw.get(name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if isinstance(item, str | int) and str(item).strip() and str(item) not in found:
+                found.append(str(item).strip())
+    return found
+
+
+def _first(raw: dict[str, Any], names: list[str]) -> str:
+    values = _values(raw, names)
+    return values[0] if values else ""
+
+
+def profile_from_attributes(
+    raw: dict[str, Any], mapping: dict[str, list[str]], identity_provider: str
+) -> Profile:
+    email = _first(raw, mapping["email"]).lower()
+    zoom_attribute = settings.PORTAL_ZOOM_ID_ATTRIBUTE
+    if zoom_attribute in {"mail", "email"}:
+        zoom_login = email
+    else:
+        from portal.sso_config import OID
+
+        zoom_login = _first(raw, [OID.get(zoom_attribute, zoom_attribute), zoom_attribute])
+    return Profile(
+        email=email,
+        first_name=_first(raw, mapping["first_name"]),
+        last_name=_first(raw, mapping["last_name"]),
+        department=_first(raw, mapping["department"]),
+        affiliations=_values(raw, mapping["affiliation"]),
+        groups=_values(raw, mapping["groups"]),
+        zoom_login=zoom_login,
+        identity_provider=identity_provider,
+    )
+
+
+def profile_from_sociallogin(sociallogin: SocialLogin) -> Profile:
+    app = sociallogin.provider.app
+    portal_settings = app.settings.get("portal", {})
+    extra = sociallogin.account.extra_data or {}
+    if sociallogin.account.provider == "saml":
+        mapping, raw = portal_settings.get("attributes", SAML_ATTRIBUTES), extra
+    else:
+        mapping = portal_settings.get("attributes", OIDC_ATTRIBUTES)
+        # Userinfo knows more than the ID token; either may carry the groups.
+        raw = {**extra.get("id_token", {}), **extra.get("userinfo", {})}
+    return profile_from_attributes(raw, mapping, f"{app.provider}:{app.client_id}")
+
+
+def affiliation_values(affiliations: list[str]) -> set[str]:
+    # eduPersonScopedAffiliation reads "faculty@utoronto.ca": the part before @ is the value.
+    return {a.split("@", 1)[0].strip().casefold() for a in affiliations}
+
+
+def refuse_reason(profile: Profile) -> str | None:
+    """Why this person may not use the portal, or None when they may."""
+    if not profile.email:
+        return "no_email"
+    allowed = set(settings.PORTAL_ALLOWED_AFFILIATIONS)
+    if not affiliation_values(profile.affiliations) & allowed:
+        return "affiliation"
+    return None
+
+
+def render_refusal(request: HttpRequest, profile: Profile, reason: str) -> HttpResponse:
+    logger.warning(
+        "Sign-in refused (%s) for %s from %s", reason, profile.email, profile.identity_provider
+    )
+    context = {
+        "reason": reason,
+        "affiliations": sorted(affiliation_values(profile.affiliations)),
+        "allowed_affiliations": settings.PORTAL_ALLOWED_AFFILIATIONS,
+    }
+    return render(request, "portal/signin_refused.html", context, status=403)
+
+
+def map_roles(groups: list[str]) -> tuple[list[str], list[str]]:
+    """Roles and admin departments the role map gives these groups or entitlements.
+
+    A key matches a group exactly, or, when it is an LDAP RDN such as "cn=zoom-admins-physics",
+    the first RDN of a group's DN ("cn=zoom-admins-physics,ou=groups,dc=example,dc=edu").
+    """
+    roles: set[str] = set()
+    departments: set[str] = set()
+    role_map: dict[str, str] = settings.PORTAL_ROLE_MAP
+    first_rdns = {g.split(",", 1)[0].strip().casefold(): g for g in groups if "=" in g}
+    for key, target in role_map.items():
+        matched = key in groups or ("=" in key and key.casefold() in first_rdns)
+        if not matched:
+            continue
+        role, _, department = target.partition(":")
+        roles.add(role)
+        if role == ROLE_DEPT_ADMIN and department.strip():
+            departments.add(department.strip())
+    roles.discard(ROLE_HOST)
+    return sorted(roles), sorted(departments)
+
+
+@transaction.atomic
+def refresh_person(
+    user: AbstractBaseUser, profile: Profile, roles=None, departments=None
+) -> Person:
+    """Store what the IdP said at this sign-in; overrides set by a portal admin stay."""
+    if roles is None:
+        roles, departments = map_roles(profile.groups)
+    person, _ = Person.objects.select_for_update().get_or_create(user=user)
+    person.department = profile.department
+    person.affiliations = profile.affiliations
+    person.groups = profile.groups
+    person.roles = list(roles)
+    person.admin_departments = list(departments or [])
+    person.zoom_login = profile.zoom_login
+    person.identity_provider = profile.identity_provider
+    person.last_sso_at = timezone.now()
+    person.save()
+    user.email = profile.email
+    user.first_name = profile.first_name[:150] or user.first_name
+    user.last_name = profile.last_name[:150] or user.last_name
+    user.save(update_fields=["email", "first_name", "last_name"])
+    sync_staff(user)
+    return person
+
+
+def sync_staff(user: AbstractBaseUser) -> None:
+    """Portal admins may use the Django admin to override roles; nobody else but superusers."""
+    is_portal_admin = ROLE_PORTAL_ADMIN in user.person.effective_roles()
+    group, created = Group.objects.get_or_create(name=PORTAL_ADMINS_GROUP)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="portal", codename__in=["view_person", "change_person"]
+            )
+        )
+    if is_portal_admin:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    staff = is_portal_admin or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+
+
+@receiver(user_logged_in)
+def refresh_on_sso_sign_in(sender, request: HttpRequest, user, **kwargs) -> None:
+    sociallogin = kwargs.get("sociallogin")
+    if sociallogin is None:
+        return
+    profile = profile_from_sociallogin(sociallogin)
+    refresh_person(user, profile)
+    request.session[SESSION_IDP_KEY] = profile.identity_provider
+
+
+def finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """allauth's SAML finish step; a response whose request we no longer hold (a replay, or a
+    second use of the same response) gets the sign-in error page, not a bare 403."""
+    try:
+        return saml_views.finish_acs(request, organization_slug=organization_slug)
+    except PermissionDenied:
+        logger.error("SAML response refused: no matching sign-in request (replayed?)")
+        return render(
+            request, "socialaccount/authentication_error.html", {"replayed": True}, status=403
+        )
+
+
+def logout_url_for(request: HttpRequest, identity_provider: str) -> tuple[str, str]:
+    """The IdP's name and its logout page, if one is configured."""
+    provider, _, client_id = identity_provider.partition(":")
+    if not provider or not client_id:
+        return "", ""
+    try:
+        app = get_social_adapter().get_app(request, provider=provider, client_id=client_id)
+    except Exception:  # an IdP removed from the configuration since sign-in
+        return "", ""
+    return app.name, app.settings.get("portal", {}).get("logout_url", "")
+
+
+@require_GET
+def signed_out(request: HttpRequest) -> HttpResponse:
+    name, url = logout_url_for(request, request.GET.get("idp", ""))
+    return render(request, "account/signed_out.html", {"idp_name": name, "idp_logout_url": url})

@@ -1,0 +1,139 @@
+"""Demo sign-in: in the embedded demo, pick a simulator user and be them; never in production."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.shortcuts import resolve_url
+
+from portal.access import admin_departments_of, roles_of
+from portal.demo import demo_users
+from tests.support import ROOT, assert_accessible, subprocess_env
+
+EMBEDDED_DEMO = settings.PORTAL_DEMO_MODE
+needs_demo = pytest.mark.skipif(not EMBEDDED_DEMO, reason="demo sign-in is on in embedded mode")
+
+PRODUCTION_ENV = {
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_SECRET_KEY": "p" * 30 + "-production-secret-for-the-demo-check-" + "q" * 10,
+    "DJANGO_DEBUG": None,
+}
+
+
+def _check(**env: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=subprocess_env(**{**PRODUCTION_ENV, **env}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_refuse_to_start_with_demo_signin():
+    result = _check(PORTAL_DEMO_SIGNIN="true")
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr
+    assert "PORTAL_DEMO_SIGNIN is on while DEBUG is off" in result.stderr
+
+
+def test_production_settings_start_without_demo_signin():
+    result = _check(PORTAL_DEMO_SIGNIN=None)
+    assert result.returncode == 0, result.stderr
+
+
+def test_demo_roles_follow_the_seed():
+    by_email = {u.email: u for u in demo_users()}
+    assert by_email["helpdesk.staff@utoronto.ca"].roles == ("helpdesk",)
+    assert by_email["physics.admin@utoronto.ca"].admin_departments == ("Physics",)
+    assert by_email["history.admin@utoronto.ca"].admin_departments == ("History",)
+    assert by_email["portal.admin@utoronto.ca"].roles == ("portal_admin",)
+    assert by_email["default.host@utoronto.ca"].roles == ()
+    assert by_email["default.host@utoronto.ca"].department == "Physics"
+    assert by_email["default.host@utoronto.ca"].affiliation == "faculty"
+    assert by_email["helpdesk.staff@utoronto.ca"].affiliation == "staff"
+    assert len(by_email) > 40
+
+
+@needs_demo
+@pytest.mark.django_db
+def test_choosing_a_user_signs_in_as_them_with_their_roles(client):
+    response = client.post("/demo/sign-in/", {"email": "physics.admin@utoronto.ca"})
+
+    assert response.status_code == 302
+    assert response["Location"] == resolve_url(settings.LOGIN_REDIRECT_URL)
+    user = get_user_model().objects.get(email="physics.admin@utoronto.ca")
+    assert int(client.session["_auth_user_id"]) == user.pk
+    assert not user.has_usable_password()
+    assert user.person.department == "Physics"
+    assert user.person.affiliations == ["staff"]
+    assert user.person.zoom_login == "physics.admin@utoronto.ca"
+    assert roles_of(user) == {"host", "dept_admin"}
+    assert admin_departments_of(user) == {"Physics"}
+
+
+@needs_demo
+@pytest.mark.django_db
+def test_signing_in_again_refreshes_the_person(client):
+    client.post("/demo/sign-in/", {"email": "default.host@utoronto.ca"})
+    user = get_user_model().objects.get(email="default.host@utoronto.ca")
+    user.person.department = "Stale"
+    user.person.save()
+
+    client.post("/demo/sign-in/", {"email": "default.host@utoronto.ca"})
+
+    user.person.refresh_from_db()
+    assert user.person.department == "Physics"
+    assert get_user_model().objects.filter(email="default.host@utoronto.ca").count() == 1
+
+
+@needs_demo
+@pytest.mark.django_db
+def test_an_unlisted_user_cannot_be_chosen(client):
+    response = client.post("/demo/sign-in/", {"email": "intruder@example.com"})
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.skipif(EMBEDDED_DEMO, reason="only without demo sign-in")
+@pytest.mark.django_db
+def test_without_demo_mode_there_is_no_demo_signin(client):
+    assert client.get("/demo/sign-in/").status_code == 404
+    assert "Demo mode" not in client.get("/accounts/login/").content.decode()
+
+
+@needs_demo
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_demo_signin_in_the_browser_by_keyboard(page, live_server):
+    page.goto(live_server.url + "/accounts/login/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    assert_accessible(page, "on the sign-in page")
+
+    page.get_by_role("link", name="Choose a demo user").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Demo sign-in"
+    assert "Department admin (Physics)" in page.inner_text("main")
+    assert_accessible(page, "on the demo sign-in page")
+
+    button = page.get_by_role("button", name="Sign in as helpdesk.staff@utoronto.ca")
+    button.focus()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Sign in"
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + resolve_url(settings.LOGIN_REDIRECT_URL))
+
+    assert "Signed in as helpdesk.staff@utoronto.ca" in page.inner_text("header")
+    assert page.console_errors == []
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/signed-out/**")
+    assert page.get_by_role("heading", level=1).inner_text() == "You are signed out"
+    assert page.get_by_role("link", name="Sign in", exact=True).is_visible()
+    assert_accessible(page, "on the signed-out page")
