@@ -197,6 +197,17 @@ class HardeningProfile(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def default(cls) -> HardeningProfile:
+        """The institutional default, recreated from the shipped definition if it was removed."""
+        from audits.profiles import PROFILES
+
+        found = cls.objects.filter(is_default=True).first()
+        if found is None:
+            shipped = next(p for p in PROFILES if p["is_default"])
+            found, _ = cls.objects.update_or_create(slug=shipped["slug"], defaults=shipped)
+        return found
+
 
 class Exemption(models.Model):
     """An approved exception: the item is shown as exempt and left out of the score."""

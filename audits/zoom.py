@@ -42,8 +42,10 @@ class ZoomError(Exception):
         code: int | None = None,
         permanent: bool = False,
         retry_after: float | None = None,
+        fields: tuple[str, ...] = (),
     ) -> None:
         super().__init__(user_message)
+        self.fields = fields  # the fields Zoom named as refused (a 400 with code 300)
         self.status = status
         self.code = code
         self.permanent = permanent
@@ -222,7 +224,7 @@ def _error_from(response: requests.Response) -> ZoomError:
         text = "Zoom does not know this user or meeting."
     else:
         text = f"Zoom refused the request: {message or 'no reason given'} (code {code})."
-    return ZoomError(text, status=status, code=code, permanent=True)
+    return ZoomError(text, status=status, code=code, permanent=True, fields=tuple(fields))
 
 
 # --- Retry-After and the shared cool-down ---------------------------------------------------

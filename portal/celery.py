@@ -15,11 +15,11 @@ from django.conf import settings
 app = Celery("portal")
 
 
-def broker_transport_options(broker_url: str, var_dir: Path) -> dict:
+def broker_transport_options(broker_url: str, celery_dir: Path) -> dict:
     """Options that fit the broker in use; Redis-style options break other transports."""
     scheme = urlsplit(broker_url).scheme
     if scheme == "filesystem":
-        folder = var_dir / "celery" / "broker"
+        folder = celery_dir / "broker"
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
@@ -45,10 +45,14 @@ def broker_transport_options(broker_url: str, var_dir: Path) -> dict:
 
 app.conf.update(
     broker_url=settings.CELERY_BROKER_URL,
-    broker_transport_options=broker_transport_options(settings.CELERY_BROKER_URL, settings.VAR_DIR),
+    broker_transport_options=broker_transport_options(
+        settings.CELERY_BROKER_URL, settings.CELERY_DIR
+    ),
     broker_connection_retry_on_startup=True,
     result_backend=settings.CELERY_RESULT_BACKEND,
     result_expires=24 * 3600,
+    # Jobs keep their outcome in their own row; only tasks that say so store a result.
+    task_ignore_result=True,
     # A task is acknowledged when it ends, so a worker killed mid-task leaves it queued; every
     # task is written to be safe to run twice.
     task_acks_late=True,
@@ -76,3 +80,4 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 60.0},
 }
+app.conf.beat_schedule["sweep-jobs"] = {"task": "audits.sweep_jobs", "schedule": 30.0}

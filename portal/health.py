@@ -30,7 +30,7 @@ def check_broker() -> None:
 
     url = settings.CELERY_BROKER_URL
     timeout = settings.PORTAL_HEALTHZ_TIMEOUT
-    options = broker_transport_options(url, settings.VAR_DIR)
+    options = broker_transport_options(url, settings.CELERY_DIR)
     with Connection(url, transport_options=options, connect_timeout=timeout) as conn:
         conn.ensure_connection(max_retries=0, timeout=timeout)
         # A transport may connect lazily: open a channel to be sure the broker answers.

@@ -8,6 +8,7 @@ README's table.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -115,7 +116,9 @@ if EMBEDDED:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "portal.sqlite3",
+            "NAME": env_str("PORTAL_SQLITE_PATH", str(VAR_DIR / "portal.sqlite3")),
+            # A file, not memory: worker processes in the tests must see the test database.
+            "TEST": {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")},
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -143,7 +146,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": VAR_DIR / "cache",
+            "LOCATION": env_str("PORTAL_CACHE_DIR", str(VAR_DIR / "cache")),
         }
     }
 
@@ -153,9 +156,13 @@ CELERY_BROKER_URL = env_url(
     REDIS_URL or "filesystem://",
     schemes={"redis", "rediss", "filesystem", "amqp", "amqps"},
 )
+# The embedded filesystem broker and result store live here.
+CELERY_DIR = Path(env_str("PORTAL_CELERY_DIR", str(VAR_DIR / "celery")))
 CELERY_RESULT_BACKEND = env_str(
-    "CELERY_RESULT_BACKEND", REDIS_URL or f"file://{VAR_DIR / 'celery' / 'results'}"
+    "CELERY_RESULT_BACKEND", REDIS_URL or f"file://{CELERY_DIR / 'results'}"
 )
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120, minimum=2)
 if CELERY_TASK_TIME_LIMIT * 2 > CELERY_VISIBILITY_TIMEOUT:
@@ -288,7 +295,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 # Sign-out is a POST (the layout's button); a GET shows a confirmation form.
 ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "landing"
+LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "signed_out"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("best-practices/", views.best_practices, name="best_practices"),
     path("portal-data/", views.portal_data, name="portal_data"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("audits.urls")),
     # Sign-in: allauth's SAML finish step with a clear page for replays, the signed-out page,
     # and the admin's password login rate limited (break-glass superuser only).
     re_path(r"^accounts/saml/(?P<organization_slug>[^/]+)/acs/finish/$", sso.finish_acs),

@@ -82,3 +82,37 @@ def zoomsim(_zoomsim_process, settings) -> Iterator[object]:
     zoom.forget_cached_state()
     yield simulator
     zoom.forget_cached_state()
+
+
+# --- A real Celery worker (never eager mode) --------------------------------------------------
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:
+    """A worker thread consuming from the configured broker: Redis in CI, the filesystem
+    broker on embedded defaults. Settings overridden by a test are seen by it."""
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+    ):
+        yield app
+
+
+def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a worker subprocess needs to use this test run's database."""
+    from django.db import connection
+
+    from tests.support import subprocess_env
+
+    database = connection.settings_dict
+    overrides: dict[str, str | None] = {}
+    if database["ENGINE"].endswith("sqlite3"):
+        overrides["PORTAL_SQLITE_PATH"] = str(database["NAME"])
+    else:
+        overrides["DATABASE_URL"] = (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+    return subprocess_env(**overrides, **(extra or {}))

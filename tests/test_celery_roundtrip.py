@@ -11,9 +11,9 @@ from portal.celery import broker_transport_options
 from tests.support import ROOT, require_service, subprocess_env, worker_process
 
 
-def _client_app(broker_url: str, backend: str, var_dir) -> Celery:
+def _client_app(broker_url: str, backend: str, celery_dir) -> Celery:
     app = Celery("roundtrip-client", broker=broker_url, backend=backend)
-    app.conf.broker_transport_options = broker_transport_options(broker_url, var_dir)
+    app.conf.broker_transport_options = broker_transport_options(broker_url, celery_dir)
     app.conf.accept_content = ["json"]
     app.conf.task_serializer = "json"
     return app
@@ -59,7 +59,8 @@ def test_round_trip_through_embedded_filesystem_broker_and_worker_process(tmp_pa
         DATABASE_URL=None,
         DJANGO_DEBUG="true",
         PORTAL_VAR_DIR=str(tmp_path),
+        PORTAL_CELERY_DIR=str(tmp_path / "celery"),
     )
 
-    _round_trip(env, "filesystem://", backend, tmp_path)
+    _round_trip(env, "filesystem://", backend, tmp_path / "celery")
     assert (ROOT / "var").is_dir()

@@ -1,0 +1,145 @@
+"""The hardened profile: what it would change (preview), changing it (apply), and putting it
+back (undo). Every step reads Zoom again and is safe to repeat, so a worker killed mid-way
+leaves a job that a second worker finishes with the same outcome.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from audits import zoom
+from audits.checklist import ITEMS, to_patch_body
+from audits.checklist_model import LOCK_KEYS, Institution, Level, _get
+
+FIXABLE_LEVELS = (Level.USER, Level.USER_AND_MEETING)
+
+# Per-field outcomes, in words for the page.
+APPLIED, ALREADY, LOCKED, REFUSED, CONFLICT, RESTORED = (
+    "applied",
+    "already",
+    "locked",
+    "refused",
+    "conflict",
+    "restored",
+)
+OUTCOME_LABELS = {
+    APPLIED: "Changed and verified",
+    ALREADY: "Already so",
+    LOCKED: "Set by your institution",
+    REFUSED: "Refused by Zoom",
+    CONFLICT: "Changed since; left as it is",
+    RESTORED: "Put back and verified",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    item_id: str
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    locked: tuple[Change, ...]
+    already: tuple[Change, ...]
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "changes": [asdict(c) for c in self.changes],
+            "locked": [asdict(c) for c in self.locked],
+            "already": [asdict(c) for c in self.already],
+        }
+
+    @property
+    def dotted(self) -> dict[str, Any]:
+        return {change.path: change.after for change in self.changes}
+
+
+def is_locked(path: str, locks: Mapping[str, Any] | None) -> bool:
+    return any(_get(locks, key) is True for key in LOCK_KEYS.get(path, ()))
+
+
+def desired_values(
+    overrides: Mapping[str, Any], institution: Institution, settings: Mapping[str, Any]
+) -> dict[str, tuple[str, Any]]:
+    """Dotted path -> (item id, value) of the profile: the checklist's fixes, then overrides."""
+    wanted: dict[str, tuple[str, Any]] = {}
+    for item in ITEMS:
+        if item.fixable and item.level in FIXABLE_LEVELS:
+            for path, value in item.fix_values(institution, settings).items():
+                wanted[path] = (item.id, value)
+    for path, value in overrides.items():
+        wanted[path] = (wanted.get(path, ("profile", None))[0], value)
+    return wanted
+
+
+def plan(
+    settings: Mapping[str, Any],
+    locks: Mapping[str, Any] | None,
+    overrides: Mapping[str, Any],
+    institution: Institution,
+) -> Plan:
+    """Only unlocked fields that differ are changed; the rest is reported."""
+    changes, locked, already = [], [], []
+    for path, (item_id, value) in desired_values(overrides, institution, settings).items():
+        change = Change(item_id, path, _get(settings, path), value)
+        if is_locked(path, locks):
+            locked.append(change)
+        elif change.before == value:
+            already.append(change)
+        else:
+            changes.append(change)
+    return Plan(tuple(changes), tuple(locked), tuple(already))
+
+
+def read_fresh(zoom_user_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The host's settings and the account's locks, read now (never from a snapshot)."""
+    settings = zoom.get_user_settings(zoom_user_id)
+    try:
+        locks = zoom.get_account_lock_settings()
+    except zoom.ZoomError as error:
+        if not error.permanent:
+            raise
+        locks = None  # not available on this plan: nothing is locked account-wide
+    return settings, locks
+
+
+def refused_fields(error: zoom.ZoomError, sent: Mapping[str, Any]) -> set[str]:
+    """The dotted paths Zoom's 400 names in its `errors` list; all of them when it names none."""
+    named = {
+        path
+        for path in sent
+        for field in error.fields
+        if field == path or field.startswith((path + "[", path + ".")) or path.endswith("." + field)
+    }
+    return named or set(sent)
+
+
+def send_patch(zoom_user_id: str, dotted: Mapping[str, Any]) -> dict[str, str]:
+    """PATCH the fields; on a permanent refusal, note the fields named and send the rest once.
+    Returns path -> Zoom's message for refused fields. Transient errors propagate."""
+    refused: dict[str, str] = {}
+    remaining = dict(dotted)
+    for _ in range(2):
+        if not remaining:
+            break
+        try:
+            zoom.patch_user_settings(zoom_user_id, to_patch_body(remaining))
+            break
+        except zoom.ZoomError as error:
+            if not error.permanent:
+                raise
+            for path in refused_fields(error, remaining):
+                refused[path] = error.user_message
+                remaining.pop(path)
+    return refused
+
+
+def new_meeting_passcode() -> str:
+    return f"{secrets.randbelow(10**8):08d}"

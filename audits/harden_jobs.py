@@ -1,0 +1,203 @@
+"""Running hardening and undo jobs: claim, lock the host, read, write only what differs, read
+again to verify, record per field, and audit in the same transaction that ends the job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import transaction
+
+from audits import jobs, zoom
+from audits.checklist_model import _get
+from audits.harden import (
+    ALREADY,
+    APPLIED,
+    CONFLICT,
+    LOCKED,
+    REFUSED,
+    RESTORED,
+    is_locked,
+    plan,
+    read_fresh,
+    send_patch,
+)
+from audits.models import AuditEvent, InstitutionSettings, Job, JobStatus
+from audits.sync import TransientSyncError, sync_host, zoom_login_of
+
+log = logging.getLogger(__name__)
+
+
+class HostBusy(Exception):
+    """Another job holds this host's lock (Zoom limits simultaneous updates of one user)."""
+
+
+@contextmanager
+def host_lock(host_id: int, job_id: int) -> Iterator[None]:
+    key = f"audits:host-lock:{host_id}"
+    # Expires with the job's lease, so a worker killed while holding it does not block forever.
+    taken = cache.add(key, job_id, timeout=django_settings.CELERY_TASK_TIME_LIMIT)
+    if not taken and cache.get(key) != job_id:
+        raise HostBusy("another change to this Zoom account is in progress")
+    try:
+        yield
+    finally:
+        if cache.get(key) == job_id:
+            cache.delete(key)
+
+
+def _zoom(function, *args):
+    try:
+        return function(*args)
+    except zoom.ZoomError as error:
+        if not error.permanent:
+            raise TransientSyncError(error) from error
+        raise
+
+
+def _zoom_user_id(host) -> str:
+    return _zoom(zoom.get_user, zoom_login_of(host))["id"]
+
+
+def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
+    outcomes = {f["outcome"] for f in fields.values()}
+    worked = outcomes & {APPLIED, RESTORED}
+    failed = outcomes & {REFUSED}
+    if failed and worked:
+        return JobStatus.PARTIAL
+    if failed:
+        return JobStatus.FAILED
+    return JobStatus.DONE
+
+
+def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
+    counts: dict[str, int] = {}
+    for field in fields.values():
+        counts[field["outcome"]] = counts.get(field["outcome"], 0) + 1
+    if not fields:
+        return "Nothing to change: your settings already match."
+    words = {
+        APPLIED: "changed and verified",
+        RESTORED: "put back and verified",
+        ALREADY: "already so",
+        LOCKED: "set by your institution",
+        REFUSED: "refused by Zoom",
+        CONFLICT: "changed since, left as they are",
+    }
+    parts = [f"{n} {words[outcome]}" for outcome, n in counts.items()]
+    return f"{status.label}: " + ", ".join(parts) + "."
+
+
+def _finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> None:
+    status = _end_status(fields)
+    try:
+        snapshot = sync_host(job.host)
+    except (TransientSyncError, zoom.ZoomError):
+        snapshot = None  # the change stands; the dashboard refreshes at the next sync
+    with transaction.atomic():
+        jobs.finish(job, status, _summary(fields, status), outcome={"fields": fields},
+                    snapshot=snapshot)  # fmt: skip
+        AuditEvent.objects.create(
+            actor=job.requested_by,
+            subject=job.host,
+            action=action,
+            reason=job.reason,
+            job=job,
+            detail={
+                "profile": job.profile.slug if job.profile else None,
+                "before": {path: f["before"] for path, f in fields.items()},
+                "after": {path: f["now"] for path, f in fields.items()},
+                "outcome": {path: f["outcome"] for path, f in fields.items()},
+            },
+        )
+
+
+def run_harden(job: Job) -> None:
+    zoom_user_id = _zoom_user_id(job.host)
+    with host_lock(job.host_id, job.pk):
+        current, locks = _zoom(read_fresh, zoom_user_id)
+        institution = InstitutionSettings.load().as_institution()
+        overrides = job.profile.overrides if job.profile else {}
+        if not job.plan:
+            # Saved before anything is sent: a rerun after a crash knows what it overwrote.
+            first = plan(current, locks, overrides, institution)
+            job.plan = first.to_dict()
+            job.before = {change.path: change.before for change in first.changes}
+            job.save(update_fields=["plan", "before"])
+        still = plan(current, locks, overrides, institution)
+        refused = _zoom(send_patch, zoom_user_id, still.dotted)
+        jobs.set_status(job, JobStatus.VERIFYING)
+        after, locks_after = _zoom(read_fresh, zoom_user_id)
+    fields = {}
+    for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
+        path, wanted = entry["path"], entry["after"]
+        now = _get(after, path)
+        if is_locked(path, locks_after):
+            outcome = LOCKED
+        elif path in refused:
+            outcome = REFUSED
+        elif now == wanted:
+            outcome = APPLIED if path in job.before else ALREADY
+        else:
+            outcome = REFUSED
+            refused.setdefault(path, "Zoom kept the previous value.")
+        fields[path] = {
+            "item": entry["item_id"],
+            "before": job.before.get(path, entry["before"]),
+            "after": wanted,
+            "now": now,
+            "outcome": outcome,
+            "message": refused.get(path, ""),
+        }
+    _finish_audited(job, "harden", fields)
+
+
+def run_undo(job: Job) -> None:
+    original = job.undo_of
+    applied = {
+        path: field
+        for path, field in (original.outcome.get("fields") or {}).items()
+        if field["outcome"] == APPLIED
+    }
+    zoom_user_id = _zoom_user_id(job.host)
+    with host_lock(job.host_id, job.pk):
+        current, locks = _zoom(read_fresh, zoom_user_id)
+        if not job.plan:
+            # Decided once: a field the host changed since the profile was applied is theirs.
+            job.plan = {
+                "restore": [p for p, f in applied.items() if _get(current, p) == f["after"]],
+                "conflict": [p for p, f in applied.items() if _get(current, p) != f["after"]],
+            }
+            job.before = {path: _get(current, path) for path in applied}
+            job.save(update_fields=["plan", "before"])
+        pending = {
+            path: applied[path]["before"]
+            for path in job.plan["restore"]
+            if _get(current, path) == applied[path]["after"] and not is_locked(path, locks)
+        }
+        refused = _zoom(send_patch, zoom_user_id, pending)
+        jobs.set_status(job, JobStatus.VERIFYING)
+        after, _ = _zoom(read_fresh, zoom_user_id)
+    fields = {}
+    for path, field in applied.items():
+        now = _get(after, path)
+        if path in job.plan["conflict"]:
+            outcome, message = CONFLICT, "You changed this after the profile was applied."
+        elif now == field["before"]:
+            outcome, message = RESTORED, ""
+        else:
+            outcome = REFUSED
+            message = refused.get(path, "Zoom kept the hardened value.")
+        fields[path] = {
+            "item": field["item"],
+            "before": job.before.get(path),
+            "after": field["before"],
+            "now": now,
+            "outcome": outcome,
+            "message": message,
+        }
+    _finish_audited(job, "undo", fields)

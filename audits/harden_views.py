@@ -1,0 +1,139 @@
+"""Pages of the hardened profile: preview, apply, a job's page, and undo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from audits.checklist import ITEMS_BY_ID
+from audits.harden import OUTCOME_LABELS, plan
+from audits.jobs import create_job
+from audits.models import (
+    FINISHED,
+    HardeningProfile,
+    InstitutionSettings,
+    Job,
+    JobKind,
+    JobStatus,
+    Snapshot,
+    ZoomStatus,
+)
+from audits.presentation import show_value
+from portal.access import allowed, get_host_or_404, require
+
+PREVIEW_FRESH_FOR = timedelta(minutes=2)
+
+
+def _profile(slug: str | None) -> HardeningProfile:
+    chosen = HardeningProfile.objects.filter(slug=slug).first() if slug else None
+    return chosen or HardeningProfile.default()
+
+
+def _rows(entries: list[dict]) -> list[dict]:
+    return [
+        {
+            "title": getattr(ITEMS_BY_ID.get(e["item_id"]), "title", "Profile setting"),
+            "path": e["path"],
+            "before": show_value(e["before"]),
+            "after": show_value(e["after"]),
+        }
+        for e in entries
+    ]
+
+
+def _active_job(host, kinds: tuple[str, ...]) -> Job | None:
+    return Job.objects.filter(host=host, kind__in=kinds).exclude(status__in=FINISHED).first()
+
+
+@require_GET
+def harden_preview(request: HttpRequest) -> HttpResponse:
+    require(request, "host.act", request.user)
+    profile = _profile(request.GET.get("profile"))
+    snapshot = (
+        Snapshot.objects.filter(host=request.user, zoom_status=ZoomStatus.LINKED)
+        .exclude(results={})
+        .first()
+    )
+    fresh = bool(snapshot and timezone.now() - snapshot.taken_at < PREVIEW_FRESH_FOR)
+    context = {
+        "profiles": HardeningProfile.objects.all(),
+        "profile": profile,
+        "fresh": fresh,
+        "sync_job": _active_job(request.user, (JobKind.SYNC,)),
+        "change_job": _active_job(request.user, (JobKind.HARDEN, JobKind.UNDO)),
+    }
+    if fresh:
+        institution = InstitutionSettings.load().as_institution()
+        documents = snapshot.documents
+        preview = plan(
+            documents["settings"], documents.get("account_locks"), profile.overrides, institution
+        ).to_dict()
+        context.update(
+            snapshot=snapshot,
+            changes=_rows(preview["changes"]),
+            locked=_rows(preview["locked"]),
+            already=_rows(preview["already"]),
+        )
+    return render(request, "audits/harden.html", context)
+
+
+@require_POST
+def harden_apply(request: HttpRequest) -> HttpResponse:
+    require(request, "host.act", request.user)
+    profile = HardeningProfile.objects.filter(slug=request.POST.get("profile", "")).first()
+    if profile is None:
+        messages.error(request, "Choose one of the profiles listed; nothing was changed.")
+        return redirect("harden")
+    running = _active_job(request.user, (JobKind.HARDEN, JobKind.UNDO))
+    if running:
+        messages.info(request, "A change to your Zoom settings is already in progress.")
+        return redirect("job_detail", running.pk)
+    job = create_job(JobKind.HARDEN, request.user, requested_by=request.user, profile=profile)
+    return redirect("job_detail", job.pk)
+
+
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job.objects.select_related("profile", "undo_of"), pk=job_id)
+    host = get_host_or_404(request, job.host_id)
+    fields = [
+        {
+            **field,
+            "path": path,
+            "title": getattr(ITEMS_BY_ID.get(field["item"]), "title", "Profile setting"),
+            "label": OUTCOME_LABELS.get(field["outcome"], field["outcome"]),
+            "before_text": show_value(field["before"]),
+            "after_text": show_value(field["after"]),
+            "now_text": show_value(field["now"]),
+        }
+        for path, field in (job.outcome.get("fields") or {}).items()
+    ]
+    context = {
+        "job": job,
+        "host": host,
+        "fields": fields,
+        "can_undo": _undoable(job) and allowed(request.user, "host.act", host),
+    }
+    return render(request, "audits/job.html", context)
+
+
+def _undoable(job: Job) -> bool:
+    applied = any(f["outcome"] == "applied" for f in (job.outcome.get("fields") or {}).values())
+    undone = job.undone_by.exclude(status=JobStatus.FAILED).exists()
+    return job.kind == JobKind.HARDEN and job.is_finished and applied and not undone
+
+
+@require_POST
+def job_undo(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=job_id)
+    host = get_host_or_404(request, job.host_id, "host.act")
+    if not _undoable(job):
+        messages.info(request, "There is nothing left to undo for this change.")
+        return redirect("job_detail", job.pk)
+    undo = create_job(JobKind.UNDO, host, requested_by=request.user, undo_of=job, reason=job.reason)
+    return redirect("job_detail", undo.pk)

@@ -1,0 +1,51 @@
+"""What zoom_harden and zoom_undo share: waiting for a job and printing it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from audits.models import Job
+
+WAIT_SECONDS = 600
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "host": job.host.email,
+        "profile": job.profile.slug if job.profile else None,
+        "undo_of": job.undo_of_id,
+        "message": job.message,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "fields": (job.outcome or {}).get("fields", {}),
+    }
+
+
+def wait_for(job: Job, timeout: float = WAIT_SECONDS) -> Job:
+    deadline = time.monotonic() + timeout
+    while not job.is_finished:
+        if time.monotonic() > deadline:
+            raise CommandError(f"job {job.pk} is still {job.status} after {timeout:.0f} s")
+        time.sleep(0.5)
+        job.refresh_from_db()
+    return job
+
+
+def report(command: BaseCommand, job: Job, as_json: bool) -> None:
+    if as_json:
+        command.stdout.write(json.dumps(job_json(job), default=str))
+        return
+    command.stdout.write(f"job {job.pk} ({job.get_kind_display()}): {job.get_status_display()}")
+    if job.message:
+        command.stdout.write(job.message)
+    for path, field in (job.outcome or {}).get("fields", {}).items():
+        command.stdout.write(
+            f"  {field['outcome']:<9} {path}: {field['before']!r} -> {field['now']!r}"
+        )

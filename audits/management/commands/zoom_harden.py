@@ -1,0 +1,79 @@
+"""python manage.py zoom_harden EMAIL [--profile NAME] [--dry-run] [--wait] [--json]"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.db.models import Q
+
+from audits import zoom
+from audits.harden import plan, read_fresh
+from audits.jobs import create_job
+from audits.management.commands._jobcli import report, wait_for
+from audits.models import HardeningProfile, InstitutionSettings, JobKind
+from audits.sync import zoom_login_of
+
+
+class Command(BaseCommand):
+    help = "Apply a hardening profile to one host's Zoom settings (through a worker)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("email")
+        parser.add_argument("--profile", help="profile slug or name (default: the default)")
+        parser.add_argument("--dry-run", action="store_true", help="show the change only")
+        parser.add_argument("--wait", action="store_true", help="wait until the job ends")
+        parser.add_argument("--json", action="store_true", dest="as_json")
+
+    def handle(self, *args: Any, email: str, profile: str | None, dry_run: bool, wait: bool,
+               as_json: bool, **options: Any) -> None:  # fmt: skip
+        host = get_user_model().objects.filter(email__iexact=email.strip()).first()
+        if host is None:
+            raise CommandError(f"no portal user has the e-mail {email}")
+        chosen = _profile(profile)
+        if dry_run:
+            self._dry_run(host, chosen, as_json)
+            return
+        with transaction.atomic():
+            job = create_job(JobKind.HARDEN, host, profile=chosen, reason="zoom_harden command")
+        if wait:
+            job = wait_for(job)
+        report(self, job, as_json)
+        if job.status == "failed":
+            raise CommandError(job.message)
+
+    def _dry_run(self, host, profile: HardeningProfile, as_json: bool) -> None:
+        try:
+            zoom_user_id = zoom.get_user(zoom_login_of(host))["id"]
+            settings, locks = read_fresh(zoom_user_id)
+        except zoom.ZoomError as error:
+            raise CommandError(error.user_message) from error
+        institution = InstitutionSettings.load().as_institution()
+        preview = plan(settings, locks, profile.overrides, institution).to_dict()
+        if as_json:
+            self.stdout.write(json.dumps({"email": host.email, "profile": profile.slug,
+                                          "dry_run": True, **preview}, default=str))  # fmt: skip
+            return
+        self.stdout.write(
+            f"{host.email}, profile {profile.name}: {len(preview['changes'])} change(s)"
+        )
+        for change in preview["changes"]:
+            self.stdout.write(
+                f"  change  {change['path']}: {change['before']!r} -> {change['after']!r}"
+            )
+        for change in preview["locked"]:
+            self.stdout.write(f"  locked  {change['path']}: {change['before']!r}")
+
+
+def _profile(name: str | None) -> HardeningProfile:
+    profiles = HardeningProfile.objects.all()
+    if name is None:
+        return HardeningProfile.default()
+    found = profiles.filter(Q(slug=name) | Q(name__iexact=name)).first()
+    if found is None:
+        names = ", ".join(profiles.values_list("slug", flat=True))
+        raise CommandError(f"no profile {name!r}; choose one of: {names}")
+    return found

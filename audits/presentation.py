@@ -1,0 +1,174 @@
+"""What a host's pages show, built from snapshots and the checklist (never written twice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from audits.charts import line_chart, score_gauge
+from audits.checklist import GROUPS, ITEMS_BY_ID
+from audits.models import Job, JobKind, Snapshot, ZoomStatus
+
+# Words first: colour is never the only signal of a status.
+STATUS_LABELS = {
+    "pass": "Pass",
+    "partial": "Partly",
+    "fail": "Fail",
+    "locked": "Set by your institution",
+    "managed": "Managed by the institution",
+    "not_applicable": "Not applicable",
+    "unknown": "Unknown",
+    "exempt": "Exempt",
+    "advisory": "Advice",
+}
+STATUS_CLASSES = {
+    "pass": "text-bg-success",
+    "partial": "text-bg-warning",
+    "fail": "text-bg-danger",
+    "locked": "text-bg-secondary",
+    "managed": "text-bg-secondary",
+    "not_applicable": "text-bg-light border",
+    "unknown": "text-bg-dark",
+    "exempt": "text-bg-info",
+    "advisory": "text-bg-light border",
+}
+STALE_AFTER = timedelta(days=7)
+HISTORY_LENGTH = 30
+SHOWS_LAST_GOOD = {ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN, ZoomStatus.UNREACHABLE}
+
+
+@dataclass
+class ItemRow:
+    item: Any
+    status: str
+    found: Any
+    wanted: Any
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def badge_class(self) -> str:
+        return STATUS_CLASSES.get(self.status, "text-bg-secondary")
+
+
+def show_value(value: Any) -> str:
+    if value is None:
+        return "not reported by Zoom"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list | tuple):
+        return ", ".join(show_value(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def grouped_items(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: dict[str, list[ItemRow]] = {group.id: [] for group in GROUPS}
+    for result in results.get("items", []):
+        item = ITEMS_BY_ID.get(result["id"])
+        if item is None:
+            continue
+        rows[item.group].append(
+            ItemRow(
+                item=item,
+                status=result["status"],
+                found=show_value(result.get("found")),
+                wanted=show_value(result.get("wanted")),
+                detail=result.get("detail", ""),
+            )
+        )
+    return [{"group": group, "rows": rows[group.id]} for group in GROUPS if rows[group.id]]
+
+
+def meetings_with_findings(results: dict[str, Any]) -> list[dict[str, Any]]:
+    meetings = []
+    for meeting in results.get("meetings", []):
+        findings = [
+            {
+                **finding,
+                "label": STATUS_LABELS.get(finding["status"], finding["status"]),
+                "badge_class": STATUS_CLASSES.get(finding["status"], ""),
+                "title": getattr(ITEMS_BY_ID.get(finding["item"]), "title", finding["item"]),
+            }
+            for finding in meeting.get("findings", [])
+        ]
+        meetings.append({**meeting, "findings": findings})
+    return meetings
+
+
+def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, str]]:
+    """Items whose status differs from the previous complete snapshot."""
+    if older is None:
+        return []
+    before, after = older.item_statuses(), newer.item_statuses()
+    return [
+        {
+            "title": ITEMS_BY_ID[item_id].title,
+            "before": STATUS_LABELS.get(before.get(item_id, ""), "not checked"),
+            "after": STATUS_LABELS.get(status, status),
+        }
+        for item_id, status in after.items()
+        if before.get(item_id) != status and item_id in ITEMS_BY_ID
+    ]
+
+
+def history_chart(host) -> dict[str, Any]:
+    scored = list(
+        Snapshot.objects.filter(host=host, score__isnull=False)
+        .order_by("-taken_at")
+        .values_list("taken_at", "score")[:HISTORY_LENGTH]
+    )[::-1]
+    if not scored:
+        return {"svg": None, "points": []}
+    first, last = scored[0], scored[-1]
+    description = (
+        f"{len(scored)} syncs from {first[0]:%Y-%m-%d} to {last[0]:%Y-%m-%d}; "
+        f"the score went from {first[1]} to {last[1]}."
+    )
+    svg = line_chart(scored, title="Your score over time", description=description)
+    return {"svg": svg, "points": scored, "description": description}
+
+
+def host_dashboard(host) -> dict[str, Any]:
+    latest = Snapshot.objects.filter(host=host).first()
+    good = list(
+        Snapshot.objects.filter(
+            host=host, zoom_status__in=[ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN]
+        )
+        .exclude(results={})
+        .order_by("-taken_at", "-id")[:2]
+    )
+    last_good = good[0] if good else None
+    active = (
+        Job.objects.filter(host=host, kind=JobKind.SYNC)
+        .exclude(status__in=["done", "partial", "failed"])
+        .first()
+    )
+    now = timezone.now()
+    state = latest.zoom_status if latest else "never"
+    # After "not found" or "pending", an older reading describes a link that no longer holds.
+    shown = last_good if state in SHOWS_LAST_GOOD else None
+    results = shown.results if shown else {}
+    return {
+        "host": host,
+        "latest": latest,
+        "last_good": shown,
+        "state": state,
+        "stale": bool(shown and now - shown.taken_at > STALE_AFTER),
+        "gauge": score_gauge(shown.score, shown.grade or None) if shown else None,
+        "groups": grouped_items(results),
+        "meetings": meetings_with_findings(results),
+        "changes": changes_between(shown, good[1] if len(good) > 1 else None) if shown else [],
+        "history": history_chart(host),
+        "active_job": active,
+        "recent_jobs": Job.objects.filter(host=host)
+        .exclude(kind=JobKind.SYNC)
+        .select_related("profile")[:5],
+    }

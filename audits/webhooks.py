@@ -1,0 +1,70 @@
+"""Zoom's event notifications: verified by signature, then a fresh sync of the host."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from audits.jobs import create_job
+from audits.models import FINISHED, Job, JobKind
+
+log = logging.getLogger(__name__)
+MAX_AGE_SECONDS = 300  # refuse replays of old notifications
+
+
+def _signature(secret: str, timestamp: str, body: bytes) -> str:
+    message = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verified(request: HttpRequest, secret: str) -> bool:
+    timestamp = request.headers.get("x-zm-request-timestamp", "")
+    given = request.headers.get("x-zm-signature", "")
+    if not secret or not timestamp.isdigit() or not given:
+        return False
+    if abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
+        return False
+    return hmac.compare_digest(given, _signature(secret, timestamp, request.body))
+
+
+def _hosts_for(account_object: dict):
+    email = (account_object.get("email") or "").lower()
+    zoom_id = account_object.get("id") or ""
+    match = Q(email__iexact=email) if email else Q(pk__in=[])
+    if zoom_id:
+        match |= Q(snapshots__zoom_user_id=zoom_id)
+    return get_user_model().objects.filter(match).distinct()
+
+
+@csrf_exempt  # Zoom cannot send our CSRF token; the HMAC signature authenticates it instead
+@require_POST
+def zoom_webhook(request: HttpRequest) -> HttpResponse:
+    secret = settings.ZOOM_WEBHOOK_SECRET
+    if not verified(request, secret):
+        return JsonResponse({"error": "signature not valid"}, status=401)
+    try:
+        event = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"error": "body is not JSON"}, status=400)
+    name = event.get("event", "")
+    payload = event.get("payload") or {}
+    if name == "endpoint.url_validation":
+        plain = str(payload.get("plainToken", ""))
+        encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        return JsonResponse({"plainToken": plain, "encryptedToken": encrypted})
+    if name == "user.settings_updated":
+        for host in _hosts_for(payload.get("object") or {}):
+            busy = Job.objects.filter(host=host, kind=JobKind.SYNC).exclude(status__in=FINISHED)
+            if not busy.exists():
+                create_job(JobKind.SYNC, host, reason="Zoom reported a change of settings")
+    return HttpResponse(status=204)

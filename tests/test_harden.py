@@ -1,0 +1,182 @@
+"""The hardened profile against the simulator over HTTP with a real worker: what the preview
+shows is what is sent, locks are respected, faults end in the right state, undo puts back."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from audits import jobs, zoom
+from audits.checklist import to_patch_body
+from audits.harden import plan, read_fresh
+from audits.models import AuditEvent, HardeningProfile, InstitutionSettings, Job, JobKind
+from audits.models import JobStatus as S
+from tests.people import make_person
+from tests.support import wait_for
+from tests.zoomspec import request_errors
+
+pytestmark = pytest.mark.usefixtures("celery_worker")
+
+DEFAULT_HOST = "default.host@utoronto.ca"
+MASKING = "audio_conferencing.participant_phone_masking.enable"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.2, 0.3, 0.4))
+
+
+def run(kind: JobKind, host, timeout: float = 60, **fields) -> Job:
+    with transaction.atomic():
+        job = jobs.create_job(kind, host, requested_by=host, **fields)
+
+    def finished():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_for(finished, timeout=timeout, what=f"{kind} job {job.pk} to finish")
+    return job
+
+
+def default_profile() -> HardeningProfile:
+    return HardeningProfile.default()
+
+
+def settings_patches(simulator) -> list[dict]:
+    return [
+        r
+        for r in simulator.requests()
+        if r["method"] == "PATCH" and r["path"].endswith("/settings")
+    ]
+
+
+def preview_for(email: str):
+    zoom_user_id = zoom.get_user(email)["id"]
+    settings, locks = read_fresh(zoom_user_id)
+    institution = InstitutionSettings.load().as_institution()
+    return plan(settings, locks, default_profile().overrides, institution)
+
+
+def test_what_the_preview_shows_is_exactly_what_is_sent_and_it_matches_zooms_schema(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    preview = preview_for(DEFAULT_HOST)
+    assert preview.changes, "Zoom's defaults differ from the institution's"
+
+    job = run(JobKind.HARDEN, host, profile=default_profile())
+
+    patches = settings_patches(zoomsim)
+    assert len(patches) == 1
+    assert patches[0]["body"] == to_patch_body(preview.dotted)
+    assert request_errors("PATCH", "/users/{userId}/settings", body=patches[0]["body"]) == []
+    assert job.status == S.DONE
+    outcomes = {path: f["outcome"] for path, f in job.outcome["fields"].items()}
+    assert all(outcomes[c.path] == "applied" for c in preview.changes)
+    assert job.snapshot is not None
+    assert job.snapshot.score > 0
+
+
+@pytest.mark.parametrize("behaviour", ["keep", "reject"])
+def test_a_field_the_account_locks_is_never_sent(zoomsim, behaviour):
+    host = make_person(DEFAULT_HOST)
+    locks = {"in_meeting": {"screen_sharing": True}, "recording": {"auto_recording": True}}
+    zoomsim.put_account({"lock_settings": locks, "lock_behaviour": behaviour})
+
+    job = run(JobKind.HARDEN, host, profile=default_profile())
+
+    sent = settings_patches(zoomsim)[0]["body"]
+    assert "who_can_share_screen" not in str(sent)
+    assert "auto_recording" not in str(sent)
+    fields = job.outcome["fields"]
+    assert fields["in_meeting.who_can_share_screen"]["outcome"] == "locked"
+    assert job.status == S.DONE
+
+
+def test_a_field_zoom_refuses_is_reported_and_not_retried_forever(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    settings = InstitutionSettings.load()
+    settings.allowed_regions = ["XX"]  # not a region Zoom knows: it answers 400 code 300
+    settings.save()
+
+    job = run(JobKind.HARDEN, host, profile=default_profile())
+
+    region = job.outcome["fields"]["in_meeting.data_center_regions"]
+    assert region["outcome"] == "refused"
+    assert region["message"]
+    assert job.status == S.PARTIAL
+    assert len(settings_patches(zoomsim)) == 2  # the refused field left out, the rest sent once
+
+
+def test_a_burst_of_5xx_is_retried_and_the_job_finishes(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(error_rate=1.0, error_status=502)
+    with transaction.atomic():
+        job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
+    wait_for(lambda: Job.objects.get(pk=job.pk).attempts >= 2, what="two failed attempts")
+    zoomsim.set_faults()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
+    job.refresh_from_db()
+    assert job.status == S.DONE
+    assert len(settings_patches(zoomsim)) == 1
+    assert AuditEvent.objects.filter(job=job).count() == 1
+
+
+@pytest.mark.parametrize("headers", [True, False])
+def test_429_waits_and_finishes(zoomsim, headers):
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(limits={"Light": 0, "Medium": 0}, ratelimit_headers=headers)
+    with transaction.atomic():
+        job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
+    wait_for(lambda: "retrying" in Job.objects.get(pk=job.pk).message, what="a 429 retry")
+    zoomsim.set_faults()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
+    job.refresh_from_db()
+    assert job.status == S.DONE
+
+
+def test_an_outage_longer_than_the_schedule_fails_the_job_with_a_clear_message(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(outage=True)
+
+    job = run(JobKind.HARDEN, host, profile=default_profile())
+
+    assert job.status == S.FAILED
+    assert "Zoom could not be reached" in job.message
+    assert settings_patches(zoomsim) == []
+    assert AuditEvent.objects.filter(job=job, action="harden").count() == 1
+
+
+def test_undo_puts_back_exactly_what_the_profile_changed(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    zoom_user_id = zoom.get_user(DEFAULT_HOST)["id"]
+    original = zoom.get_user_settings(zoom_user_id)
+    harden = run(JobKind.HARDEN, host, profile=default_profile())
+
+    undo = run(JobKind.UNDO, host, undo_of=harden)
+
+    assert undo.status == S.DONE
+    assert zoom.get_user_settings(zoom_user_id) == original
+    assert {f["outcome"] for f in undo.outcome["fields"].values()} == {"restored"}
+    actions = list(AuditEvent.objects.filter(subject=host).values_list("action", flat=True))
+    assert sorted(actions) == ["harden", "undo"]
+
+
+def test_undo_leaves_a_setting_the_host_changed_since_and_says_so(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    harden = run(JobKind.HARDEN, host, profile=default_profile())
+    # The host changes one hardened field in Zoom's own web page.
+    assert harden.outcome["fields"][MASKING]["outcome"] == "applied"
+    zoomsim.patch_settings(
+        DEFAULT_HOST, {"audio_conferencing": {"participant_phone_masking": {"enable": False}}}
+    )
+
+    undo = run(JobKind.UNDO, host, undo_of=harden)
+
+    assert undo.outcome["fields"][MASKING]["outcome"] == "conflict"
+    zoom_user_id = zoom.get_user(DEFAULT_HOST)["id"]
+    masking = zoom.get_user_settings(zoom_user_id)["audio_conferencing"][
+        "participant_phone_masking"
+    ]
+    assert masking["enable"] is False
+    assert any(f["outcome"] == "restored" for f in undo.outcome["fields"].values())
