@@ -138,3 +138,17 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def sign_in(page, live_server, user) -> None:
+    """Give the browser a session for `user`, as if they had come back from the IdP (the
+    sign-in flows themselves are tested against real IdPs in tests/test_sso_*.py)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
