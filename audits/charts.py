@@ -30,7 +30,7 @@ def score_gauge(score: int | None, grade: str | None, *, size: int = 160) -> Saf
         'role="img" aria-labelledby="gauge-title"><title id="gauge-title">{label}</title>'
         '<circle cx="80" cy="80" r="{r}" fill="none" stroke="#dee2e6" stroke-width="{w}"/>'
         '<circle cx="80" cy="80" r="{r}" fill="none" stroke="{colour}" stroke-width="{w}" '
-        'stroke-dasharray="{filled:.1f} {rest:.1f}" transform="rotate(-90 80 80)"/>'
+        'stroke-dasharray="{filled} {rest}" transform="rotate(-90 80 80)"/>'
         '<text x="80" y="82" text-anchor="middle" font-size="40" font-weight="700" '
         'fill="#212529">{middle}</text>'
         '<text x="80" y="112" text-anchor="middle" font-size="18" fill="#212529">{grade}</text>'
@@ -40,8 +40,8 @@ def score_gauge(score: int | None, grade: str | None, *, size: int = 160) -> Saf
         r=radius,
         w=stroke,
         colour=colour,
-        filled=filled,
-        rest=circumference - filled,
+        filled=f"{filled:.1f}",
+        rest=f"{circumference - filled:.1f}",
         middle=middle,
         grade=f"Grade {grade}" if grade else "",
     )
@@ -71,15 +71,19 @@ def line_chart(
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(coords))
     grid = format_html_join(
         "",
-        '<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#dee2e6"/>'
-        '<text x="{}" y="{:.1f}" font-size="11" text-anchor="end" fill="#495057">{}</text>',
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#dee2e6"/>'
+        '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#495057">{}</text>',
         (
-            (left, width - right, yy, yy, left - 4, yy + 4, int(v))
+            (left, width - right, f"{yy:.1f}", f"{yy:.1f}", left - 4, f"{yy + 4:.1f}", int(v))
             for v in (0, 25, 50, 75, 100)
             for yy in [top + plot_h * (1 - v / y_max)]
         ),
     )
-    dots = format_html_join("", '<circle cx="{:.1f}" cy="{:.1f}" r="3.5" fill="#002a5c"/>', coords)
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="3.5" fill="#002a5c"/>',
+        ((f"{x:.1f}", f"{y:.1f}") for x, y in coords),
+    )
     ends = format_html(
         '<text x="{}" y="{}" font-size="11" fill="#495057">{}</text>'
         '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#495057">{}</text>',
@@ -120,9 +124,9 @@ def bar_chart(
     plot_w = width - label_w - 70
     rows = format_html_join(
         "",
-        '<text x="{}" y="{:.1f}" font-size="12" text-anchor="end" fill="#212529">{}</text>'
-        '<rect x="{}" y="{:.1f}" width="{:.1f}" height="16" fill="#002a5c"/>'
-        '<text x="{:.1f}" y="{:.1f}" font-size="12" fill="#212529">{}</text>',
+        '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#212529">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="16" fill="#002a5c"/>'
+        '<text x="{}" y="{}" font-size="12" fill="#212529">{}</text>',
         (
             (
                 label_w - 6,
@@ -130,8 +134,8 @@ def bar_chart(
                 label,
                 label_w,
                 top + i * row + 1,
-                plot_w * value / biggest,
-                label_w + plot_w * value / biggest + 6,
+                f"{plot_w * value / biggest:.1f}",
+                f"{label_w + plot_w * value / biggest + 6:.1f}",
                 top + i * row + 13,
                 f"{value:g}{unit}",
             )
