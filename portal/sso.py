@@ -89,7 +89,8 @@ def profile_from_sociallogin(sociallogin: SocialLogin) -> Profile:
     app = sociallogin.provider.app
     portal_settings = app.settings.get("portal", {})
     extra = sociallogin.account.extra_data or {}
-    if sociallogin.account.provider == "saml":
+    # account.provider is the entityID for SAML (allauth's sub_id); the app knows its kind.
+    if app.provider == "saml":
         mapping, raw = portal_settings.get("attributes", SAML_ATTRIBUTES), extra
     else:
         mapping = portal_settings.get("attributes", OIDC_ATTRIBUTES)
