@@ -1,0 +1,82 @@
+"""A worker killed with SIGKILL in the middle of a hardening job, on Redis: a second worker
+finishes it, Zoom's settings end right, nothing that changes the outcome is sent twice, and the
+audit log holds one event."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from celery import Celery
+
+from audits import zoom
+from audits.checklist import ITEMS
+from audits.checklist_model import _get
+from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
+from portal.celery import broker_transport_options
+from tests.conftest import worker_env
+from tests.people import make_person
+from tests.support import require_service, wait_for, worker_process
+
+HOST = "default.host@utoronto.ca"
+VISIBILITY = 16  # seconds before Redis gives an unacknowledged task to another worker
+TIME_LIMIT = 8  # the job's lease: a claim older than this belongs to a dead worker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_worker_is_killed_mid_way_is_finished_once_by_another(zoomsim, tmp_path):
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
+    require_service(redis_url, "Redis")
+    broker = os.environ.get("CELERY_BROKER_URL", redis_url)
+    host = make_person(HOST)
+    job = Job.objects.create(
+        kind=JobKind.HARDEN, host=host, requested_by=host, profile=HardeningProfile.default()
+    )
+    env = worker_env(
+        {
+            **zoomsim.env,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": redis_url,
+            "REDIS_URL": redis_url,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
+            "CELERY_TASK_TIME_LIMIT": str(TIME_LIMIT),
+        }
+    )
+    # Every Zoom answer takes a while, so the worker is still busy when it is killed.
+    zoomsim.set_faults(latency=0.4)
+    client = Celery("kill-test", broker=broker)
+    client.conf.broker_transport_options = broker_transport_options(broker, tmp_path)
+    client.connection_for_write().default_channel.client.flushdb()
+
+    with worker_process(env, name="doomed") as doomed:
+        client.send_task("audits.run_job", (job.pk,))
+        wait_for(lambda: _patches(zoomsim), timeout=60, what="the first worker's PATCH")
+        os.killpg(doomed.pid, signal.SIGKILL)  # mid-job: after the PATCH, before verifying
+        doomed.wait()
+    job.refresh_from_db()
+    assert job.status in (JobStatus.RUNNING, JobStatus.VERIFYING)
+    assert job.before, "what the job overwrote was saved before it sent anything"
+
+    with worker_process(env, name="rescuer"):
+        wait_for(
+            lambda: Job.objects.get(pk=job.pk).is_finished,
+            timeout=VISIBILITY * 6,
+            what="the second worker to finish the job",
+        )
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert job.attempts == 2  # claimed by the killed worker, then by the rescuer
+    assert AuditEvent.objects.filter(job=job).count() == 1
+    assert len(_patches(zoomsim)) == 1  # the second run found nothing left to send
+    settings = zoom.get_user_settings(zoom.get_user(HOST)["id"])
+    for path, field in job.outcome["fields"].items():
+        if field["outcome"] in ("applied", "already"):
+            assert _get(settings, path) == field["after"], path
+    assert {f["outcome"] for f in job.outcome["fields"].values()} >= {"applied"}
+    assert any(item.fixable for item in ITEMS)
+
+
+def _patches(zoomsim) -> list[dict]:
+    return [r for r in zoomsim.requests() if r["method"] == "PATCH"]
