@@ -74,6 +74,7 @@ def _profile(name: str | None) -> HardeningProfile:
         return HardeningProfile.default()
     found = profiles.filter(Q(slug=name) | Q(name__iexact=name)).first()
     if found is None:
+        HardeningProfile.default()  # listed even if someone removed it
         names = ", ".join(profiles.values_list("slug", flat=True))
         raise CommandError(f"no profile {name!r}; choose one of: {names}")
     return found
