@@ -17,14 +17,8 @@ from audits.checklist_model import LOCK_KEYS, Institution, Level, _get
 FIXABLE_LEVELS = (Level.USER, Level.USER_AND_MEETING)
 
 # Per-field outcomes, in words for the page.
-APPLIED, ALREADY, LOCKED, REFUSED, CONFLICT, RESTORED = (
-    "applied",
-    "already",
-    "locked",
-    "refused",
-    "conflict",
-    "restored",
-)
+APPLIED, ALREADY, LOCKED, REFUSED = "applied", "already", "locked", "refused"
+CONFLICT, RESTORED, DEFERRED = "conflict", "restored", "deferred"
 OUTCOME_LABELS = {
     APPLIED: "Changed and verified",
     ALREADY: "Already so",
@@ -32,6 +26,7 @@ OUTCOME_LABELS = {
     REFUSED: "Refused by Zoom",
     CONFLICT: "Changed since; left as it is",
     RESTORED: "Put back and verified",
+    DEFERRED: "Left for tomorrow: Zoom's daily limit",
 }
 
 

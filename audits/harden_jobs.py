@@ -18,6 +18,7 @@ from audits.harden import (
     ALREADY,
     APPLIED,
     CONFLICT,
+    DEFERRED,
     LOCKED,
     REFUSED,
     RESTORED,
@@ -50,7 +51,7 @@ def host_lock(host_id: int, job_id: int) -> Iterator[None]:
             cache.delete(key)
 
 
-def _zoom(function, *args):
+def zoom_call(function, *args):
     try:
         return function(*args)
     except zoom.ZoomError as error:
@@ -59,8 +60,8 @@ def _zoom(function, *args):
         raise
 
 
-def _zoom_user_id(host) -> str:
-    return _zoom(zoom.get_user, zoom_login_of(host))["id"]
+def zoom_user_id_of(host) -> str:
+    return zoom_call(zoom.get_user, zoom_login_of(host))["id"]
 
 
 def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
@@ -71,6 +72,8 @@ def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
         return JobStatus.PARTIAL
     if failed:
         return JobStatus.FAILED
+    if DEFERRED in outcomes:
+        return JobStatus.PARTIAL
     return JobStatus.DONE
 
 
@@ -87,12 +90,13 @@ def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
         LOCKED: "set by your institution",
         REFUSED: "refused by Zoom",
         CONFLICT: "changed since, left as they are",
+        DEFERRED: "left for tomorrow (Zoom's daily limit)",
     }
     parts = [f"{n} {words[outcome]}" for outcome, n in counts.items()]
     return f"{status.label}: " + ", ".join(parts) + "."
 
 
-def _finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> None:
+def finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> None:
     status = _end_status(fields)
     try:
         snapshot = sync_host(job.host)
@@ -117,9 +121,9 @@ def _finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) ->
 
 
 def run_harden(job: Job) -> None:
-    zoom_user_id = _zoom_user_id(job.host)
+    zoom_user_id = zoom_user_id_of(job.host)
     with host_lock(job.host_id, job.pk):
-        current, locks = _zoom(read_fresh, zoom_user_id)
+        current, locks = zoom_call(read_fresh, zoom_user_id)
         institution = InstitutionSettings.load().as_institution()
         overrides = job.profile.overrides if job.profile else {}
         if not job.plan:
@@ -129,9 +133,9 @@ def run_harden(job: Job) -> None:
             job.before = {change.path: change.before for change in first.changes}
             job.save(update_fields=["plan", "before"])
         still = plan(current, locks, overrides, institution)
-        refused = _zoom(send_patch, zoom_user_id, still.dotted)
+        refused = zoom_call(send_patch, zoom_user_id, still.dotted)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after, locks_after = _zoom(read_fresh, zoom_user_id)
+        after, locks_after = zoom_call(read_fresh, zoom_user_id)
     fields = {}
     for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
         path, wanted = entry["path"], entry["after"]
@@ -153,7 +157,7 @@ def run_harden(job: Job) -> None:
             "outcome": outcome,
             "message": refused.get(path, ""),
         }
-    _finish_audited(job, "harden", fields)
+    finish_audited(job, "harden", fields)
 
 
 def run_undo(job: Job) -> None:
@@ -163,9 +167,9 @@ def run_undo(job: Job) -> None:
         for path, field in (original.outcome.get("fields") or {}).items()
         if field["outcome"] == APPLIED
     }
-    zoom_user_id = _zoom_user_id(job.host)
+    zoom_user_id = zoom_user_id_of(job.host)
     with host_lock(job.host_id, job.pk):
-        current, locks = _zoom(read_fresh, zoom_user_id)
+        current, locks = zoom_call(read_fresh, zoom_user_id)
         if not job.plan:
             # Decided once: a field the host changed since the profile was applied is theirs.
             job.plan = {
@@ -179,9 +183,9 @@ def run_undo(job: Job) -> None:
             for path in job.plan["restore"]
             if _get(current, path) == applied[path]["after"] and not is_locked(path, locks)
         }
-        refused = _zoom(send_patch, zoom_user_id, pending)
+        refused = zoom_call(send_patch, zoom_user_id, pending)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after, _ = _zoom(read_fresh, zoom_user_id)
+        after, _ = zoom_call(read_fresh, zoom_user_id)
     fields = {}
     for path, field in applied.items():
         now = _get(after, path)
@@ -200,4 +204,4 @@ def run_undo(job: Job) -> None:
             "outcome": outcome,
             "message": message,
         }
-    _finish_audited(job, "undo", fields)
+    finish_audited(job, "undo", fields)

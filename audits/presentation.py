@@ -165,6 +165,12 @@ def host_dashboard(host) -> dict[str, Any]:
         "gauge": score_gauge(shown.score, shown.grade or None) if shown else None,
         "groups": grouped_items(results),
         "meetings": meetings_with_findings(results),
+        "meetings_to_fix": any(
+            finding["status"] in ("fail", "partial")
+            and finding["item"] != "practice.titles.not_sensitive"
+            for meeting in results.get("meetings", [])
+            for finding in meeting.get("findings", [])
+        ),
         "changes": changes_between(shown, good[1] if len(good) > 1 else None) if shown else [],
         "history": history_chart(host),
         "active_job": active,

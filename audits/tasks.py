@@ -9,6 +9,7 @@ from django.db import transaction
 
 from audits import jobs
 from audits.harden_jobs import HostBusy, run_harden, run_undo
+from audits.meeting_jobs import run_meetings
 from audits.models import AuditEvent, Job, JobKind, JobStatus
 from audits.sync import TransientSyncError, record_unreachable, sync_host
 
@@ -24,7 +25,12 @@ def _run_sync(job: Job) -> None:
     jobs.finish(job, status, message, snapshot=snapshot)
 
 
-RUNNERS = {JobKind.SYNC: _run_sync, JobKind.HARDEN: run_harden, JobKind.UNDO: run_undo}
+RUNNERS = {
+    JobKind.SYNC: _run_sync,
+    JobKind.HARDEN: run_harden,
+    JobKind.UNDO: run_undo,
+    JobKind.MEETINGS: run_meetings,
+}
 
 
 @shared_task(bind=True, name="audits.run_job", max_retries=len(jobs.RETRY_SCHEDULE) + 20)

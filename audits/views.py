@@ -41,3 +41,14 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
         # The page's score and items are now out of date: reload it to show the new ones.
         response["HX-Refresh"] = "true"
     return response
+
+
+@require_POST
+def fix_meetings(request: HttpRequest) -> HttpResponse:
+    require(request, "host.act", request.user)
+    job = (
+        Job.objects.filter(host=request.user, kind=JobKind.MEETINGS)
+        .exclude(status__in=FINISHED)
+        .first()
+    ) or create_job(JobKind.MEETINGS, request.user, requested_by=request.user)
+    return redirect("job_detail", job.pk)

@@ -1,0 +1,112 @@
+"""Fixing a host's upcoming meetings: passcode on, waiting room on, nobody joins before the
+host, no automatic recording, muted on entry. Zoom allows 100 meeting updates per user per
+day, so the portal counts them and leaves the rest for another day, saying so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+
+from audits import jobs, zoom
+from audits.checklist import to_patch_body
+from audits.checklist_model import _get
+from audits.harden import APPLIED, DEFERRED, LOCKED, REFUSED, is_locked, new_meeting_passcode
+from audits.harden_jobs import finish_audited, host_lock, zoom_call, zoom_user_id_of
+from audits.models import Job, JobStatus
+
+MAX_UPDATES_PER_DAY = 100
+# Meeting field -> (value wanted, the user setting whose account lock also locks it).
+WANTED: dict[str, tuple[Any, str | None]] = {
+    "settings.waiting_room": (True, "in_meeting.waiting_room"),
+    "settings.join_before_host": (False, None),
+    "settings.auto_recording": ("none", "recording.auto_recording"),
+    "settings.mute_upon_entry": (True, None),
+}
+ITEM_OF = {
+    "password": "meeting.passcode.scheduled",
+    "settings.waiting_room": "meeting.waiting_room.on",
+    "settings.join_before_host": "meeting.waiting_room.on",
+    "settings.auto_recording": "recording.auto.off",
+    "settings.mute_upon_entry": "practice.video.off_on_join",
+}
+
+
+def _take_daily_update(zoom_user_id: str) -> bool:
+    """Count one of today's (UTC) meeting updates; False once the 100 are used."""
+    key = f"audits:meeting-updates:{zoom_user_id}:{datetime.now(UTC).date().isoformat()}"
+    cache.add(key, 0, timeout=int(timedelta(days=1, hours=1).total_seconds()))
+    return cache.incr(key) <= MAX_UPDATES_PER_DAY
+
+
+def meeting_changes(meeting: dict[str, Any], locks: dict[str, Any] | None) -> tuple[dict, dict]:
+    """(dotted field -> value to send, dotted field -> its value, locked by the account)."""
+    send, locked = {}, {}
+    for path, (value, lock_path) in WANTED.items():
+        if _get(meeting, path) == value:
+            continue
+        if lock_path and is_locked(lock_path, locks):
+            locked[path] = _get(meeting, path)
+        else:
+            send[path] = value
+    if not meeting.get("password"):
+        send["password"] = new_meeting_passcode()
+    return send, locked
+
+
+def _shown(path: str, value: Any) -> Any:
+    """A passcode is never kept in the portal: only whether one is set."""
+    if path == "password":
+        return "(set)" if value else "(none)"
+    return value
+
+
+def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: str = "") -> dict:
+    return {
+        "item": ITEM_OF[path],
+        "before": _shown(path, before),
+        "after": _shown(path, after),
+        "now": _shown(path, now),
+        "outcome": outcome,
+        "message": message,
+    }
+
+
+def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str, dict]:
+    message = ""
+    try:
+        zoom_call(zoom.patch_meeting, meeting["id"], to_patch_body(send))
+    except zoom.ZoomError as error:  # permanent; transient errors retry the whole job
+        message = error.user_message
+    after = zoom_call(zoom.get_meeting, meeting["id"])
+    fields = {}
+    for path, value in send.items():
+        now = _get(after, path)
+        done = bool(now) if path == "password" else now == value
+        why = "" if done else message or "Zoom kept the previous value."
+        outcome = APPLIED if done else REFUSED
+        fields[path] = _field(path, _get(meeting, path), value, now, outcome, why)
+    return fields
+
+
+def run_meetings(job: Job) -> None:
+    zoom_user_id = zoom_user_id_of(job.host)
+    fields: dict[str, dict[str, Any]] = {}
+    with host_lock(job.host_id, job.pk):
+        locks = zoom_call(zoom.get_account_lock_settings)
+        for listed in zoom_call(zoom.list_upcoming_meetings, zoom_user_id):
+            meeting = zoom_call(zoom.get_meeting, listed["id"])
+            label = f"meeting {meeting['id']} ({meeting.get('topic', '')})"
+            send, locked = meeting_changes(meeting, locks)
+            found = {p: _field(p, v, v, v, LOCKED) for p, v in locked.items()}
+            if send and _take_daily_update(zoom_user_id):
+                found.update(_patch_and_verify(meeting, send))
+            elif send:
+                limit = "Zoom's limit of 100 meeting updates a day is reached: try tomorrow."
+                for path, value in send.items():
+                    before = _get(meeting, path)
+                    found[path] = _field(path, before, value, before, DEFERRED, limit)
+            fields.update({f"{label}: {path}": field for path, field in found.items()})
+        jobs.set_status(job, JobStatus.VERIFYING)
+    finish_audited(job, "fix_meetings", fields)
