@@ -24,7 +24,7 @@ from audits.models import (
     ZoomStatus,
 )
 from audits.presentation import show_value
-from portal.access import allowed, get_host_or_404, require
+from portal.access import get_host_or_404, require
 
 PREVIEW_FRESH_FOR = timedelta(minutes=2)
 
@@ -101,7 +101,19 @@ def harden_apply(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("profile", "undo_of"), pk=job_id)
     host = get_host_or_404(request, job.host_id)
-    fields = [
+    context = {
+        "job": job,
+        "host": host,
+        "fields": job_fields(job),
+        # Someone else's change is undone from the helpdesk page, where a reason is asked.
+        "can_undo": _undoable(job) and host == request.user,
+    }
+    return render(request, "audits/job.html", context)
+
+
+def job_fields(job: Job) -> list[dict]:
+    """Each field of a finished job with its outcome, in words for a page."""
+    return [
         {
             **field,
             "path": path,
@@ -113,13 +125,6 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         }
         for path, field in (job.outcome.get("fields") or {}).items()
     ]
-    context = {
-        "job": job,
-        "host": host,
-        "fields": fields,
-        "can_undo": _undoable(job) and allowed(request.user, "host.act", host),
-    }
-    return render(request, "audits/job.html", context)
 
 
 def _undoable(job: Job) -> bool:
@@ -132,6 +137,9 @@ def _undoable(job: Job) -> bool:
 def job_undo(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     host = get_host_or_404(request, job.host_id, "host.act")
+    if host != request.user:
+        messages.info(request, "Undo a change on someone's behalf from their helpdesk page.")
+        return redirect("helpdesk_host", host.pk)
     if not _undoable(job):
         messages.info(request, "There is nothing left to undo for this change.")
         return redirect("job_detail", job.pk)

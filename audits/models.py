@@ -279,3 +279,70 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit log is append-only")
+
+
+class HostState(models.Model):
+    """Each host's latest reading, kept by the sync in the same transaction as the snapshot, so
+    that reports are GROUP BY queries over one row per host (audits.reports writes it)."""
+
+    host = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="state"
+    )
+    department = models.CharField(max_length=200, blank=True, help_text="As the person has it")
+    department_key = models.CharField(max_length=200, blank=True, help_text="Case-folded")
+    zoom_status = models.CharField(max_length=20, blank=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.SET_NULL, null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade = models.CharField(max_length=1, blank=True)
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the shown reading was taken"
+    )
+    hardened = models.BooleanField(default=False)
+    failing_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["department_key", "score"], name="hoststate_dept_score"),
+            models.Index(fields=["department_key", "grade"], name="hoststate_dept_grade"),
+            models.Index(fields=["department_key", "synced_at"], name="hoststate_dept_synced"),
+        ]
+
+    def __str__(self) -> str:
+        return f"State of {self.host_id}: {self.score}"
+
+
+class FailingItem(models.Model):
+    """One checklist item that fails (or partly passes) in a host's latest reading."""
+
+    state = models.ForeignKey(HostState, on_delete=models.CASCADE, related_name="failing")
+    department_key = models.CharField(max_length=200, blank=True)
+    item_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["state", "item_id"], name="one_failing_row_per_item")
+        ]
+        indexes = [models.Index(fields=["department_key", "item_id"], name="failing_dept_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} fails for {self.state_id}"
+
+
+class WeeklyScore(models.Model):
+    """The sum and number of scores synced in a department in a week (Monday): the weekly trend
+    without reading every snapshot."""
+
+    department_key = models.CharField(max_length=200, blank=True)
+    week = models.DateField()
+    total = models.PositiveBigIntegerField(default=0)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department_key", "week"], name="one_week_per_dept")
+        ]
+        indexes = [models.Index(fields=["week"], name="weeklyscore_week")]
+
+    def __str__(self) -> str:
+        return f"{self.department_key} {self.week}: {self.count}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audits import zoom
 from audits.models import Exemption, InstitutionSettings, Snapshot, ZoomStatus
+from audits.reports import record_state
 from audits.scoring import Documents, score
 
 log = logging.getLogger(__name__)
@@ -158,9 +159,15 @@ def sync_host(host, *, fresh: bool = True) -> Snapshot:
         snapshot.score, snapshot.grade = result.score, result.grade or ""
     with transaction.atomic():
         snapshot.save()
+        record_state(snapshot)  # the reports' view of the host, in the same transaction
     return snapshot
 
 
 def record_unreachable(host, message: str) -> Snapshot:
     """Zoom stayed unreachable through every retry: say so, keep the last good snapshot."""
-    return Snapshot.objects.create(host=host, zoom_status=ZoomStatus.UNREACHABLE, error=message)
+    with transaction.atomic():
+        snapshot = Snapshot.objects.create(
+            host=host, zoom_status=ZoomStatus.UNREACHABLE, error=message
+        )
+        record_state(snapshot)
+    return snapshot

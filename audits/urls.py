@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits import harden_views, views, webhooks
+from audits import harden_views, helpdesk_views, report_views, views, webhooks
 
 urlpatterns = [
     path("me/", views.dashboard, name="dashboard"),
@@ -12,4 +12,24 @@ urlpatterns = [
     path("jobs/<int:job_id>/", harden_views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/undo/", harden_views.job_undo, name="job_undo"),
     path("zoom/webhook/", webhooks.zoom_webhook, name="zoom_webhook"),
+    path("me/activity/", helpdesk_views.activity, name="activity"),
+    path("helpdesk/", helpdesk_views.search, name="helpdesk_search"),
+    path("helpdesk/hosts/<int:host_id>/", helpdesk_views.host_page, name="helpdesk_host"),
+    path("helpdesk/hosts/<int:host_id>/refresh/", helpdesk_views.refresh, name="helpdesk_refresh"),
+    path("helpdesk/hosts/<int:host_id>/harden/", helpdesk_views.harden, name="helpdesk_harden"),
+    path(
+        "helpdesk/hosts/<int:host_id>/jobs/<int:job_id>/undo/",
+        helpdesk_views.undo,
+        name="helpdesk_undo",
+    ),
+    path("reports/", report_views.index, name="reports"),
+    path("reports/institution/", report_views.institution, name="report_institution"),
+    path("reports/department/", report_views.department, name="report_department"),
+    path("reports/department/hosts.csv", report_views.export_csv, name="report_csv"),
+    path("reports/department/hosts.json", report_views.export_json, name="report_json"),
+    path(
+        "reports/department/action-plan.csv",
+        report_views.export_action_plan,
+        name="report_action_plan",
+    ),
 ]

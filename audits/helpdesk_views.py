@@ -1,0 +1,273 @@
+"""The helpdesk: find a host, look at their dashboard with a recorded reason, and act on their
+behalf (refresh, apply a profile, undo), each action with its own reason in the audit log.
+A host reads every lookup and action on their account on their activity page."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audits.harden import plan
+from audits.harden_views import _active_job, _undoable, job_fields
+from audits.jobs import create_job
+from audits.models import (
+    AuditEvent,
+    HardeningProfile,
+    InstitutionSettings,
+    Job,
+    JobKind,
+    Snapshot,
+)
+from audits.presentation import STATUS_LABELS, changes_between, host_dashboard, show_value
+from portal.access import allowed, get_host_or_404, hosts_visible_to, require
+
+LOOKUP_SECONDS = 30 * 60  # a recorded reason covers one host for this long in one session
+LOOKUPS_KEY = "helpdesk_lookups"
+HISTORY_ROWS = 20
+JOB_ROWS = 10
+ACTION_LABELS = {
+    "lookup": "Looked at your dashboard",
+    "refresh_on_behalf": "Asked for a refresh from Zoom for you",
+    "harden_on_behalf": "Asked to apply a profile for you",
+    "undo_on_behalf": "Asked to undo a change for you",
+    "harden": "Applied a profile",
+    "undo": "Undid a profile",
+}
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="E-mail, name or department", max_length=200, strip=True, required=True
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        help_text="A ticket number or a sentence. The host sees it on their activity page.",
+        max_length=500,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if prefix_id:
+            self.auto_id = f"id_{prefix_id}_%s"
+
+
+class HardenForm(ReasonForm):
+    profile = forms.ModelChoiceField(
+        queryset=HardeningProfile.objects.all(), to_field_name="slug", empty_label=None
+    )
+    field_order = ["profile", "reason"]
+
+
+def search_hosts(hosts: QuerySet, text: str) -> QuerySet:
+    """Hosts matching every word of `text` in their e-mail, name or department."""
+    for word in text.split()[:5]:
+        hosts = hosts.filter(
+            Q(email__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(person__department__icontains=word)
+        )
+    return hosts
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    require(request, "helpdesk.search")
+    form = SearchForm(request.GET or None)
+    page = None
+    if form.is_valid():
+        found = (
+            search_hosts(hosts_visible_to(request.user), form.cleaned_data["q"])
+            .select_related("person", "state")
+            .order_by("email", "pk")
+        )
+        page = Paginator(found, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "audits/helpdesk_search.html", context)
+
+
+def _lookup_until(request: HttpRequest, host) -> float | None:
+    until = request.session.get(LOOKUPS_KEY, {}).get(str(host.pk))
+    return until if until and until > time.time() else None
+
+
+def _remember_lookup(request: HttpRequest, host) -> None:
+    now = time.time()
+    lookups = {k: v for k, v in request.session.get(LOOKUPS_KEY, {}).items() if v > now}
+    lookups[str(host.pk)] = now + LOOKUP_SECONDS
+    request.session[LOOKUPS_KEY] = lookups
+
+
+def _history(host) -> list[dict[str, Any]]:
+    """The latest syncs, newest first, each with what changed since the previous reading."""
+    snapshots = list(Snapshot.objects.filter(host=host)[: HISTORY_ROWS + 1])
+    rows = []
+    for index, snapshot in enumerate(snapshots[:HISTORY_ROWS]):
+        older = next((s for s in snapshots[index + 1 :] if s.is_complete), None)
+        rows.append(
+            {
+                "snapshot": snapshot,
+                "changes": changes_between(snapshot, older) if snapshot.is_complete else [],
+                "first": older is None,
+            }
+        )
+    return rows
+
+
+def _preview(host, profile: HardeningProfile) -> dict[str, Any] | None:
+    """What the profile would change, from the latest complete reading (Zoom is read again
+    when the job runs)."""
+    snapshot = next((s for s in Snapshot.objects.filter(host=host)[:10] if s.is_complete), None)
+    if snapshot is None or not snapshot.documents.get("settings"):
+        return None
+    documents = snapshot.documents
+    institution = InstitutionSettings.load().as_institution()
+    changes = plan(
+        documents["settings"], documents.get("account_locks"), profile.overrides, institution
+    ).changes
+    rows = [{"path": c.path, "before": show_value(c.before), "after": show_value(c.after)}
+            for c in changes]  # fmt: skip
+    return {"snapshot": snapshot, "profile": profile, "changes": rows}
+
+
+def _host_page(request: HttpRequest, host, status: int = 200, **forms_: Any) -> HttpResponse:
+    until = _lookup_until(request, host)
+    if until is None:
+        form = forms_.get("reason_form") or ReasonForm()
+        return render(
+            request, "audits/helpdesk_reason.html", {"host": host, "form": form}, status=status
+        )
+    profile = HardeningProfile.objects.filter(slug=request.GET.get("profile") or "").first()
+    profile = profile or HardeningProfile.default()
+    jobs = list(
+        Job.objects.filter(host=host)
+        .exclude(kind=JobKind.SYNC)
+        .select_related("profile", "requested_by", "undo_of")[:JOB_ROWS]
+    )
+    can_act = allowed(request.user, "host.act", host)
+    context = {
+        **host_dashboard(host),
+        "lookup_until": datetime.fromtimestamp(until, tz=timezone.get_current_timezone()),
+        "history": _history(host),
+        "jobs": [
+            {"job": job, "fields": job_fields(job), "undoable": can_act and _undoable(job)}
+            for job in jobs
+        ],
+        "can_act": can_act,
+        "preview": _preview(host, profile) if can_act else None,
+        "refresh_form": forms_.get("refresh_form") or ReasonForm(prefix_id="refresh"),
+        "harden_form": forms_.get("harden_form")
+        or HardenForm(prefix_id="harden", initial={"profile": profile}),
+        "undo_form": forms_.get("undo_form"),
+        "undo_job_id": forms_.get("undo_job_id"),
+        "status_labels": STATUS_LABELS,
+    }
+    return render(request, "audits/helpdesk_host.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def host_page(request: HttpRequest, host_id: int) -> HttpResponse:
+    host = get_host_or_404(request, host_id, "host.view")
+    if host == request.user:
+        return redirect("dashboard")
+    if request.method == "POST":
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            return _host_page(request, host, status=400, reason_form=form)
+        AuditEvent.objects.create(
+            actor=request.user, subject=host, action="lookup", reason=form.cleaned_data["reason"]
+        )
+        _remember_lookup(request, host)
+        return redirect("helpdesk_host", host.pk)
+    return _host_page(request, host)
+
+
+def _audit(request: HttpRequest, host, action: str, reason: str, job: Job, **detail: Any) -> None:
+    AuditEvent.objects.create(
+        actor=request.user, subject=host, action=action, reason=reason, job=job, detail=detail
+    )
+
+
+@require_POST
+def refresh(request: HttpRequest, host_id: int) -> HttpResponse:
+    host = get_host_or_404(request, host_id, "host.act")
+    form = ReasonForm(request.POST, prefix_id="refresh")
+    if not form.is_valid():
+        return _host_page(request, host, status=400, refresh_form=form)
+    reason = form.cleaned_data["reason"]
+    with transaction.atomic():
+        job = _active_job(host, (JobKind.SYNC,)) or create_job(
+            JobKind.SYNC, host, requested_by=request.user, reason=reason
+        )
+        _audit(request, host, "refresh_on_behalf", reason, job)
+    messages.success(request, "Refresh asked for: Zoom is read again in a few seconds.")
+    return redirect("helpdesk_host", host.pk)
+
+
+@require_POST
+def harden(request: HttpRequest, host_id: int) -> HttpResponse:
+    host = get_host_or_404(request, host_id, "host.act")
+    form = HardenForm(request.POST, prefix_id="harden")
+    if not form.is_valid():
+        return _host_page(request, host, status=400, harden_form=form)
+    running = _active_job(host, (JobKind.HARDEN, JobKind.UNDO))
+    if running:
+        messages.info(request, "A change to this host's Zoom settings is already in progress.")
+        return redirect("job_detail", running.pk)
+    profile, reason = form.cleaned_data["profile"], form.cleaned_data["reason"]
+    with transaction.atomic():
+        job = create_job(
+            JobKind.HARDEN, host, requested_by=request.user, reason=reason, profile=profile
+        )
+        _audit(request, host, "harden_on_behalf", reason, job, profile=profile.slug)
+    return redirect("job_detail", job.pk)
+
+
+@require_POST
+def undo(request: HttpRequest, host_id: int, job_id: int) -> HttpResponse:
+    host = get_host_or_404(request, host_id, "host.act")
+    job = get_object_or_404(Job, pk=job_id, host=host)
+    form = ReasonForm(request.POST, prefix_id=f"undo-{job.pk}")
+    if not form.is_valid():
+        return _host_page(request, host, status=400, undo_form=form, undo_job_id=job.pk)
+    if not _undoable(job):
+        messages.info(request, "There is nothing left to undo for this change.")
+        return redirect("helpdesk_host", host.pk)
+    reason = form.cleaned_data["reason"]
+    with transaction.atomic():
+        undo_job = create_job(
+            JobKind.UNDO, host, requested_by=request.user, reason=reason, undo_of=job
+        )
+        _audit(request, host, "undo_on_behalf", reason, undo_job, undo_of=job.pk)
+    return redirect("job_detail", undo_job.pk)
+
+
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    require(request, "host.dashboard")
+    events = AuditEvent.objects.filter(subject=request.user).select_related(
+        "actor", "job", "job__profile"
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    rows = [
+        {"event": event, "label": ACTION_LABELS.get(event.action, event.action)} for event in page
+    ]
+    return render(request, "audits/activity.html", {"page": page, "rows": rows})
