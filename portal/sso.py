@@ -96,7 +96,12 @@ def profile_from_sociallogin(sociallogin: SocialLogin) -> Profile:
         mapping = portal_settings.get("attributes", OIDC_ATTRIBUTES)
         # Userinfo knows more than the ID token; either may carry the groups.
         raw = {**extra.get("id_token", {}), **extra.get("userinfo", {})}
-    return profile_from_attributes(raw, mapping, f"{app.provider}:{app.client_id}")
+    return profile_from_attributes(raw, mapping, f"{app.provider}:{app_slug(app)}")
+
+
+def app_slug(app) -> str:
+    # The slug from PORTAL_IDP_CONFIG: SAML keeps it in client_id, OIDC in provider_id.
+    return app.client_id if app.provider == "saml" else app.provider_id
 
 
 def affiliation_values(affiliations: list[str]) -> set[str]:
@@ -217,14 +222,14 @@ def finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
 
 def logout_url_for(request: HttpRequest, identity_provider: str) -> tuple[str, str]:
     """The IdP's name and its logout page, if one is configured."""
-    provider, _, client_id = identity_provider.partition(":")
-    if not provider or not client_id:
+    provider, _, slug = identity_provider.partition(":")
+    if not provider or not slug:
         return "", ""
-    try:
-        app = get_social_adapter().get_app(request, provider=provider, client_id=client_id)
-    except Exception:  # an IdP removed from the configuration since sign-in
-        return "", ""
-    return app.name, app.settings.get("portal", {}).get("logout_url", "")
+    # None when the IdP was removed from the configuration since sign-in.
+    for app in get_social_adapter().list_apps(request, provider=provider):
+        if app_slug(app) == slug:
+            return app.name, app.settings.get("portal", {}).get("logout_url", "")
+    return "", ""
 
 
 @require_GET
