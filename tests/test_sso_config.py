@@ -1,0 +1,191 @@
+"""PORTAL_IDP_CONFIG: the format turns into allauth apps, CSP origins and the role map; bad
+values stop the start with a message; the break-glass admin login is rate limited."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import override_settings
+
+from portal import sso_config
+from portal.env import ConfigurationError
+from portal.sso import Profile, map_roles, refuse_reason
+from tests.support import ROOT, subprocess_env
+
+SHIBBOLETH = {
+    "slug": "utoronto",
+    "name": "UTORid",
+    "entity_id": "https://idpz.utorauth.utoronto.ca/shibboleth",
+    "sso_url": "https://idpz.utorauth.utoronto.ca/idp/profile/SAML2/Redirect/SSO",
+    "x509cert": "MIIC-test-only",
+    "logout_url": "https://idpz.utorauth.utoronto.ca/idp/profile/Logout",
+}
+COMMON = "https://login.microsoftonline.com/common/v2.0"
+ENTRA = {
+    "slug": "entra",
+    "name": "Microsoft",
+    "server_url": "https://login.microsoftonline.com/00000000-1111-2222-3333-444444444444/v2.0",
+    "client_id": "abc",
+    "secret": "s3cret",
+    "attributes": {"groups": "roles"},
+}
+
+
+def test_saml_and_oidc_entries_become_allauth_apps():
+    config = sso_config.build({"saml": [SHIBBOLETH], "oidc": [ENTRA]})
+
+    (saml,) = config.providers["saml"]["APPS"]
+    assert saml["client_id"] == "utoronto"
+    assert saml["provider_id"] == SHIBBOLETH["entity_id"]
+    advanced = saml["settings"]["advanced"]
+    assert advanced["want_assertion_signed"] is True
+    assert advanced["reject_idp_initiated_sso"] is True
+    assert saml["settings"]["attribute_mapping"]["email"] == ["urn:oid:0.9.2342.19200300.100.1.3"]
+    (oidc,) = config.providers["openid_connect"]["APPS"]
+    assert oidc["settings"]["server_url"] == ENTRA["server_url"]
+    assert oidc["settings"]["portal"]["attributes"]["groups"] == ["roles"]
+
+
+def test_csp_form_action_allows_each_idps_sign_in_origin():
+    config = sso_config.build({"saml": [SHIBBOLETH], "oidc": [ENTRA]})
+    assert config.form_action_origins == [
+        "https://idpz.utorauth.utoronto.ca",
+        "https://login.microsoftonline.com",
+    ]
+
+
+def test_friendly_eduperson_names_map_to_their_oids():
+    entry = {
+        **SHIBBOLETH,
+        "attributes": {"department": "departmentNumber", "groups": ["isMemberOf"]},
+    }
+    attributes = sso_config.build({"saml": [entry]}).providers["saml"]["APPS"][0]["settings"][
+        "portal"
+    ]["attributes"]
+    assert attributes["groups"] == ["urn:oid:1.3.6.1.4.1.5923.1.5.1.1"]
+    assert attributes["department"] == ["departmentNumber"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"oidc": [{**ENTRA, "server_url": "https://login.microsoftonline.com/common/v2.0"}]},
+            "tenant",
+        ),
+        ({"saml": [{**SHIBBOLETH, "sso_url": ""}]}, "metadata_url"),
+        ({"saml": [SHIBBOLETH, SHIBBOLETH]}, "used twice"),
+        ({"saml": [{**SHIBBOLETH, "slug": "Bad Slug"}]}, "slug"),
+        ({"role_map": {"g": "superuser"}}, "dept_admin:<department>"),
+        ({"saml": [{**SHIBBOLETH, "want_assertion_encrypted": True}]}, "encrypted"),
+        ({"sam1": []}, "unknown keys"),
+    ],
+)
+def test_a_bad_configuration_is_refused_with_a_message(data, message):
+    with pytest.raises(ConfigurationError, match=message):
+        sso_config.build(data)
+
+
+def test_env_role_map_adds_to_and_wins_over_the_files():
+    config = sso_config.build(
+        {"role_map": {"a": "helpdesk", "b": "helpdesk"}},
+        env_role_map=json.dumps({"b": "portal_admin"}),
+    )
+    assert config.role_map == {"a": "helpdesk", "b": "portal_admin"}
+
+
+def test_settings_read_a_toml_file_named_by_the_environment(tmp_path):
+    path = tmp_path / "idps.toml"
+    path.write_text(
+        '[role_map]\n"urn:mace:x:helpdesk" = "helpdesk"\n\n[[saml]]\n'
+        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in SHIBBOLETH.items())
+    )
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SOCIALACCOUNT_PROVIDERS['saml']['APPS'][0]['client_id'], "
+        "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=subprocess_env(PORTAL_IDP_CONFIG=str(path), DJANGO_SETTINGS_MODULE="portal.settings"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "utoronto" in result.stdout
+    assert "https://idpz.utorauth.utoronto.ca" in result.stdout
+
+
+@override_settings(
+    PORTAL_ROLE_MAP={"cn=zoom-admins-physics": "dept_admin:Physics", "urn:x:hd": "helpdesk"}
+)
+def test_role_map_matches_exact_values_and_the_first_rdn_of_a_dn():
+    assert map_roles(["CN=zoom-admins-physics,ou=groups,dc=example,dc=edu"]) == (
+        ["dept_admin"],
+        ["Physics"],
+    )
+    assert map_roles(["urn:x:hd", "other"]) == (["helpdesk"], [])
+    assert map_roles(["cn=zoom-admins-physics-extra,ou=groups"]) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("affiliations", "refused"),
+    [
+        (["faculty@utoronto.ca"], False),
+        (["Staff"], False),
+        (["student@utoronto.ca", "member"], True),
+        ([], True),
+    ],
+)
+def test_scoped_affiliations_count_by_their_value(affiliations, refused):
+    profile = Profile(email="x@utoronto.ca", affiliations=affiliations)
+    assert (refuse_reason(profile) == "affiliation") is refused
+
+
+@pytest.mark.django_db
+def test_break_glass_admin_login_is_locked_after_five_failures(client):
+    cache.clear()
+    get_user_model().objects.create_superuser("root", "root@example.edu", "correct-horse-42")
+    for _ in range(5):
+        response = client.post("/admin/login/", {"username": "root", "password": "wrong"})
+        assert response.status_code == 200
+    locked = client.post("/admin/login/", {"username": "root", "password": "correct-horse-42"})
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    cache.clear()
+    ok = client.post("/admin/login/", {"username": "root", "password": "correct-horse-42"})
+    assert ok.status_code == 302
+    assert client.session["_auth_user_id"]
+
+
+@pytest.mark.django_db
+def test_the_lock_is_per_username_too_from_another_address(client):
+    cache.clear()
+    for n in range(5):
+        client.post(
+            "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR=f"10.0.0.{n}"
+        )
+    response = client.post(
+        "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert response.status_code == 429
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_hosts_have_no_password_sign_in(client):
+    get_user_model().objects.create_user("host", "host@example.edu", "a-password-42")
+    assert client.get("/accounts/signup/").status_code == 404
+    page = client.get("/accounts/login/").content.decode()
+    assert 'type="password"' not in page
+    client.post("/accounts/login/", {"login": "host@example.edu", "password": "a-password-42"})
+    assert "_auth_user_id" not in client.session
