@@ -99,7 +99,8 @@ def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
 def finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> None:
     status = _end_status(fields)
     try:
-        snapshot = sync_host(job.host)
+        # The account's settings were just read; a bulk run shares them for a few minutes.
+        snapshot = sync_host(job.host, fresh=False)
     except (TransientSyncError, zoom.ZoomError):
         snapshot = None  # the change stands; the dashboard refreshes at the next sync
     with transaction.atomic():
@@ -135,7 +136,11 @@ def run_harden(job: Job) -> None:
         still = plan(current, locks, overrides, institution)
         refused = zoom_call(send_patch, zoom_user_id, still.dotted)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after, locks_after = zoom_call(read_fresh, zoom_user_id)
+        after = zoom_call(zoom.get_user_settings, zoom_user_id)
+        locks_after = locks
+        if any(_get(after, c["path"]) != c["after"] for c in job.plan["changes"]):
+            # Something did not take: was it locked meanwhile? Only then ask Zoom again.
+            locks_after = zoom_call(read_fresh, zoom_user_id)[1]
     fields = {}
     for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
         path, wanted = entry["path"], entry["after"]
