@@ -43,6 +43,7 @@ def synced(host, score: int | None, failing=(), *, days_ago: float = 0, status="
             zoom_status=status,
             taken_at=timezone.now() - timedelta(days=days_ago),
             results=results if status == "linked" else {},
+            documents={"user": {"email": host.email}, "settings": {}} if status == "linked" else {},
             score=score if status == "linked" else None,
             grade=(grade_for(score) or "") if status == "linked" else "",
         )
