@@ -516,6 +516,10 @@ def zoomish(text: str) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one write (buffered, flushed per answer) and without Nagle's
+    # delay: otherwise a keep-alive client waits ~40 ms for the delayed ACK on every answer.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
     server_version = "zoomsim"
     sim: Simulator
 
