@@ -31,6 +31,21 @@ from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES
 logger = logging.getLogger(__name__)
 SESSION_IDP_KEY = "portal_sso_idp"
 PORTAL_ADMINS_GROUP = "Portal admins"
+# What a portal admin may do in the Django admin: roles, the institution's settings, profiles
+# and exemptions; jobs and the audit log are read-only for everyone.
+PORTAL_ADMIN_PERMISSIONS = [
+    "view_person",
+    "change_person",
+    "view_institutionsettings",
+    "change_institutionsettings",
+    *(
+        f"{verb}_{model}"
+        for verb in ("add", "change", "delete", "view")
+        for model in ("hardeningprofile", "exemption")
+    ),
+    "view_job",
+    "view_auditevent",
+]
 
 
 @dataclass
@@ -181,13 +196,12 @@ def refresh_person(
 def sync_staff(user: AbstractBaseUser) -> None:
     """Portal admins may use the Django admin to override roles; nobody else but superusers."""
     is_portal_admin = ROLE_PORTAL_ADMIN in user.person.effective_roles()
-    group, created = Group.objects.get_or_create(name=PORTAL_ADMINS_GROUP)
-    if created:
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="portal", codename__in=["view_person", "change_person"]
-            )
+    group, _ = Group.objects.get_or_create(name=PORTAL_ADMINS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["portal", "audits"], codename__in=PORTAL_ADMIN_PERMISSIONS
         )
+    )
     if is_portal_admin:
         user.groups.add(group)
     else:
