@@ -24,7 +24,11 @@ def backfill(apps, schema_editor):
             .order_by("-taken_at", "-id")
             .first()
         )
-        shown = good if latest and latest.zoom_status in ("linked", "other_domain", "unreachable") else None
+        shown = (
+            good
+            if latest and latest.zoom_status in ("linked", "other_domain", "unreachable")
+            else None
+        )
         state = HostState.objects.create(
             host_id=user_id,
             department=department,
@@ -38,14 +42,19 @@ def backfill(apps, schema_editor):
         )
         failing = failing_items(shown.results) if shown else {}
         FailingItem.objects.bulk_create(
-            FailingItem(state=state, department_key=key, item_id=i, status=s) for i, s in failing.items()
+            FailingItem(state=state, department_key=key, item_id=i, status=s)
+            for i, s in failing.items()
         )
         if failing:
             HostState.objects.filter(pk=state.pk).update(failing_count=len(failing))
     sums: dict = {}
-    scored = Snapshot.objects.filter(score__isnull=False).values_list("host_id", "taken_at", "score")
+    scored = Snapshot.objects.filter(score__isnull=False).values_list(
+        "host_id", "taken_at", "score"
+    )
     for host_id, taken_at, score in scored.iterator():
-        slot = sums.setdefault((department_key(departments.get(host_id, "")), week_of(taken_at)), [0, 0])
+        slot = sums.setdefault(
+            (department_key(departments.get(host_id, "")), week_of(taken_at)), [0, 0]
+        )
         slot[0] += score
         slot[1] += 1
     WeeklyScore.objects.bulk_create(
@@ -54,72 +63,124 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audits', '0003_default_profiles'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('portal', '0001_person'),
+        ("audits", "0003_default_profiles"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("portal", "0001_person"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HostState',
+            name="HostState",
             fields=[
-                ('host', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='state', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('department', models.CharField(blank=True, help_text='As the person has it', max_length=200)),
-                ('department_key', models.CharField(blank=True, help_text='Case-folded', max_length=200)),
-                ('zoom_status', models.CharField(blank=True, max_length=20)),
-                ('score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('grade', models.CharField(blank=True, max_length=1)),
-                ('synced_at', models.DateTimeField(blank=True, help_text='When the shown reading was taken', null=True)),
-                ('hardened', models.BooleanField(default=False)),
-                ('failing_count', models.PositiveSmallIntegerField(default=0)),
-                ('snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='audits.snapshot')),
+                (
+                    "host",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="state",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "department",
+                    models.CharField(blank=True, help_text="As the person has it", max_length=200),
+                ),
+                (
+                    "department_key",
+                    models.CharField(blank=True, help_text="Case-folded", max_length=200),
+                ),
+                ("zoom_status", models.CharField(blank=True, max_length=20)),
+                ("score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("grade", models.CharField(blank=True, max_length=1)),
+                (
+                    "synced_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When the shown reading was taken", null=True
+                    ),
+                ),
+                ("hardened", models.BooleanField(default=False)),
+                ("failing_count", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="audits.snapshot",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FailingItem',
+            name="FailingItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department_key', models.CharField(blank=True, max_length=200)),
-                ('item_id', models.CharField(max_length=64)),
-                ('status', models.CharField(max_length=20)),
-                ('state', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='failing', to='audits.hoststate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("department_key", models.CharField(blank=True, max_length=200)),
+                ("item_id", models.CharField(max_length=64)),
+                ("status", models.CharField(max_length=20)),
+                (
+                    "state",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="failing",
+                        to="audits.hoststate",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WeeklyScore',
+            name="WeeklyScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('department_key', models.CharField(blank=True, max_length=200)),
-                ('week', models.DateField()),
-                ('total', models.PositiveBigIntegerField(default=0)),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("department_key", models.CharField(blank=True, max_length=200)),
+                ("week", models.DateField()),
+                ("total", models.PositiveBigIntegerField(default=0)),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['week'], name='weeklyscore_week')],
-                'constraints': [models.UniqueConstraint(fields=('department_key', 'week'), name='one_week_per_dept')],
+                "indexes": [models.Index(fields=["week"], name="weeklyscore_week")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("department_key", "week"), name="one_week_per_dept"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='hoststate',
-            index=models.Index(fields=['department_key', 'score'], name='hoststate_dept_score'),
+            model_name="hoststate",
+            index=models.Index(fields=["department_key", "score"], name="hoststate_dept_score"),
         ),
         migrations.AddIndex(
-            model_name='hoststate',
-            index=models.Index(fields=['department_key', 'grade'], name='hoststate_dept_grade'),
+            model_name="hoststate",
+            index=models.Index(fields=["department_key", "grade"], name="hoststate_dept_grade"),
         ),
         migrations.AddIndex(
-            model_name='hoststate',
-            index=models.Index(fields=['department_key', 'synced_at'], name='hoststate_dept_synced'),
+            model_name="hoststate",
+            index=models.Index(
+                fields=["department_key", "synced_at"], name="hoststate_dept_synced"
+            ),
         ),
         migrations.AddIndex(
-            model_name='failingitem',
-            index=models.Index(fields=['department_key', 'item_id'], name='failing_dept_item'),
+            model_name="failingitem",
+            index=models.Index(fields=["department_key", "item_id"], name="failing_dept_item"),
         ),
         migrations.AddConstraint(
-            model_name='failingitem',
-            constraint=models.UniqueConstraint(fields=('state', 'item_id'), name='one_failing_row_per_item'),
+            model_name="failingitem",
+            constraint=models.UniqueConstraint(
+                fields=("state", "item_id"), name="one_failing_row_per_item"
+            ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
