@@ -32,7 +32,3 @@ class Allowed:
         return allowed(self.user, "report.institution") or any(
             allowed(self.user, "report.department", d) for d in admin_departments_of(self.user)
         )
-
-    @cached_property
-    def activity(self) -> bool:
-        return allowed(self.user, "host.dashboard")
