@@ -180,3 +180,19 @@ def test_undo_leaves_a_setting_the_host_changed_since_and_says_so(zoomsim):
     ]
     assert masking["enable"] is False
     assert any(f["outcome"] == "restored" for f in undo.outcome["fields"].values())
+
+
+def test_timeouts_are_retried_and_nothing_is_sent_twice(zoomsim, settings):
+    settings.ZOOM_READ_TIMEOUT = 0.5
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(timeout_rate=1.0, timeout_seconds=2)
+    with transaction.atomic():
+        job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
+    wait_for(lambda: "retrying" in Job.objects.get(pk=job.pk).message, what="a timed-out try")
+    zoomsim.set_faults()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
+    job.refresh_from_db()
+    assert job.status == S.DONE
+    applied = [p for p in settings_patches(zoomsim) if p.get("status") == 204]
+    assert len(applied) == 1
