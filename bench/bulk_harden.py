@@ -5,7 +5,7 @@ Medium budget of 20 requests a second, against the simulator holding Zoom's Pro 
 20/s). Prints the achieved Medium rate, its ratio to the budget (goal: 0.9 or more) and the
 number of 429s (goal: none).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_jobs \\
     REDIS_URL=redis://127.0.0.1:6379/9 CELERY_BROKER_URL=redis://127.0.0.1:6379/10 \\
     DJANGO_SECRET_KEY=... .venv/bin/python bench/bulk_harden.py [--hosts 1000] [--budget 20]
 """

@@ -6,7 +6,7 @@ creating the job (the click) to the job finished and verified, and the same minu
 simulator's own latency (calls made x latency): the portal's overhead. Goal: overhead p50 under
 300 ms with Redis.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_jobs \\
     REDIS_URL=redis://127.0.0.1:6379/9 CELERY_BROKER_URL=redis://127.0.0.1:6379/10 \\
     DJANGO_SECRET_KEY=... \\
     .venv/bin/python bench/harden_latency.py [--runs 100] [--latency 0.05]
