@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Least
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -69,14 +71,14 @@ def _add_to_week(key: str, week: date, score: int) -> None:
         WeeklyScore.objects.filter(department_key=key, week=week).update(**bump)
 
 
-def record_state(snapshot: Snapshot) -> HostState:
+def record_state(snapshot: Snapshot) -> HostState | None:
     """Make the host's state say what this snapshot says: a complete reading replaces the score
     and failing items; "not found" and "pending" clear them; "unreachable" keeps the last good
-    reading, as the dashboard does."""
-    department = (
-        Person.objects.filter(user_id=snapshot.host_id).values_list("department", flat=True).first()
-        or ""
-    )
+    reading, as the dashboard does. Only active people have a state (see `follow_person`)."""
+    people = Person.objects.filter(user_id=snapshot.host_id, user__is_active=True)
+    department = people.values_list("department", flat=True).first()
+    if department is None:
+        return None
     key = department_key(department)
     with transaction.atomic():
         state, _ = HostState.objects.select_for_update().get_or_create(
@@ -108,30 +110,68 @@ def record_state(snapshot: Snapshot) -> HostState:
     return state
 
 
+# A state exists exactly for the active users who have a Person, the hosts portal.access lets
+# anyone see; so the reports need no join to auth_user or portal_person, and stay fast.
 @receiver(post_save, sender=Person)
-def follow_department(sender: type, instance: Person, **kwargs: Any) -> None:
+def follow_person(sender: type, instance: Person, **kwargs: Any) -> None:
     """A person's department comes from the IdP at each sign-in; reports follow it at once."""
     department = instance.department
     key = department_key(department)
-    state, created = HostState.objects.get_or_create(
-        host_id=instance.user_id, defaults={"department": department, "department_key": key}
-    )
-    if not created and state.department != department:
+    state = HostState.objects.filter(host_id=instance.user_id).first()
+    if state is None:
+        if get_user_model().objects.filter(pk=instance.user_id, is_active=True).exists():
+            _restore(instance.user_id, department)
+    elif state.department != department:
         HostState.objects.filter(pk=state.pk).update(department=department, department_key=key)
         FailingItem.objects.filter(state=state).update(department_key=key)
+
+
+@receiver(post_delete, sender=Person)
+def forget_person(sender: type, instance: Person, **kwargs: Any) -> None:
+    HostState.objects.filter(host_id=instance.user_id).delete()
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def follow_user(sender: type, instance: Any, update_fields=None, **kwargs: Any) -> None:
+    """A deactivated user leaves the reports; a reactivated one comes back with their last
+    reading. (Signing in saves last_login only: nothing to do.)"""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    if not instance.is_active:
+        HostState.objects.filter(host_id=instance.pk).delete()
+        return
+    if not HostState.objects.filter(host_id=instance.pk).exists():
+        department = (
+            Person.objects.filter(user_id=instance.pk).values_list("department", flat=True).first()
+        )
+        if department is not None:
+            _restore(instance.pk, department)
+
+
+def _restore(host_id: int, department: str) -> None:
+    last_good = next(
+        (s for s in Snapshot.objects.filter(host_id=host_id)[:20] if s.is_complete), None
+    )
+    if last_good is not None:
+        record_state(last_good)
+    else:
+        key = department_key(department)
+        HostState.objects.get_or_create(
+            host_id=host_id, defaults={"department": department, "department_key": key}
+        )
 
 
 # --- Reading it ----------------------------------------------------------------------------
 def states(department: str | None = None) -> QuerySet[HostState]:
     """The states of active hosts, of one department or (None) of the whole institution."""
-    found = HostState.objects.filter(host__is_active=True, host__person__isnull=False)
+    found = HostState.objects.all()
     if department is not None:
         found = found.filter(department_key=department_key(department))
     return found
 
 
 def _failing_rows(department: str | None) -> QuerySet[FailingItem]:
-    rows = FailingItem.objects.filter(state__host__is_active=True)
+    rows = FailingItem.objects.all()
     if department is not None:
         rows = rows.filter(department_key=department_key(department))
     return rows

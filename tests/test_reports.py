@@ -281,3 +281,15 @@ def test_query_count_does_not_grow_with_the_number_of_hosts(url, django_assert_n
     _seed("Physics", 45)  # 50 hosts now, in the same department
     with django_assert_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+def test_a_deactivated_host_leaves_the_reports_and_comes_back_with_their_reading(physics):
+    ada = physics["ada"]
+    ada.is_active = False
+    ada.save()
+    assert not HostState.objects.filter(host=ada).exists()
+    page = client_for(admin_of("Physics")).get(report_url("report_csv"))
+    assert "ada@utoronto.ca" not in page.text
+    ada.is_active = True
+    ada.save()
+    assert HostState.objects.get(host=ada).score == 97

@@ -14,7 +14,9 @@ def backfill(apps, schema_editor):
     HostState = apps.get_model("audits", "HostState")
     FailingItem = apps.get_model("audits", "FailingItem")
     WeeklyScore = apps.get_model("audits", "WeeklyScore")
-    departments = dict(Person.objects.values_list("user_id", "department"))
+    departments = dict(
+        Person.objects.filter(user__is_active=True).values_list("user_id", "department")
+    )
     for user_id, department in departments.items():
         key = department_key(department)
         latest = Snapshot.objects.filter(host_id=user_id).order_by("-taken_at", "-id").first()
