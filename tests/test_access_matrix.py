@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -63,7 +64,12 @@ CASES = [
     *(Case(n, status=everyone(200, anonymous=200)) for n in ("best_practices", "portal_data")),
     Case("healthz", status=everyone(200, anonymous=200)),
     Case("signed_out", status=everyone(200, anonymous=200)),
-    Case("demo_signin", status=everyone(200, anonymous=200)),
+    # Only in demo mode (DEBUG on embedded defaults), as the URL itself.
+    *(
+        [Case("demo_signin", status=everyone(200, anonymous=200))]
+        if settings.PORTAL_DEMO_MODE
+        else []
+    ),
     Case("dashboard", status=everyone(200)),
     Case("refresh", "post", status=everyone(302)),
     Case("fix_meetings", "post", status=everyone(302)),
