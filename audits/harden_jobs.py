@@ -178,7 +178,12 @@ def run_undo(job: Job) -> None:
         if not job.plan:
             # Decided once: a field the host changed since the profile was applied is theirs.
             job.plan = {
-                "restore": [p for p, f in applied.items() if _get(current, p) == f["after"]],
+                # A field Zoom did not report before cannot be put back to "absent".
+                "restore": [
+                    p
+                    for p, f in applied.items()
+                    if _get(current, p) == f["after"] and f["before"] is not None
+                ],
                 "conflict": [p for p, f in applied.items() if _get(current, p) != f["after"]],
             }
             job.before = {path: _get(current, path) for path in applied}
@@ -196,6 +201,9 @@ def run_undo(job: Job) -> None:
         now = _get(after, path)
         if path in job.plan["conflict"]:
             outcome, message = CONFLICT, "You changed this after the profile was applied."
+        elif path not in job.plan["restore"]:
+            outcome = CONFLICT
+            message = "Zoom did not report a value before the change; left as it is."
         elif now == field["before"]:
             outcome, message = RESTORED, ""
         else:
