@@ -15,7 +15,9 @@ from portal.demo import demo_users
 from tests.support import ROOT, assert_accessible, subprocess_env
 
 EMBEDDED_DEMO = settings.PORTAL_DEMO_MODE
-needs_demo = pytest.mark.skipif(not EMBEDDED_DEMO, reason="demo sign-in is on in embedded mode")
+needs_demo = pytest.mark.skipif(
+    not EMBEDDED_DEMO, reason="demo sign-in exists only in the embedded mode (DEBUG on)"
+)
 
 PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
