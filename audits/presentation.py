@@ -65,6 +65,8 @@ def show_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(show_value(v) for v in value) or "none"
     if isinstance(value, dict):
+        if len(value) == 1:  # one field: its value says it all (the item's title names it)
+            return show_value(next(iter(value.values())))
         return "; ".join(f"{k}: {show_value(v)}" for k, v in value.items())
     return str(value)
 
