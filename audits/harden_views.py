@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audits.checklist import ITEMS_BY_ID
 from audits.harden import OUTCOME_LABELS, plan
-from audits.jobs import create_job
+from audits.jobs import active_job, create_job
 from audits.models import (
-    FINISHED,
     HardeningProfile,
     InstitutionSettings,
     Job,
@@ -46,10 +45,6 @@ def _rows(entries: list[dict]) -> list[dict]:
     ]
 
 
-def _active_job(host, kinds: tuple[str, ...]) -> Job | None:
-    return Job.objects.filter(host=host, kind__in=kinds).exclude(status__in=FINISHED).first()
-
-
 @require_GET
 def harden_preview(request: HttpRequest) -> HttpResponse:
     require(request, "host.act", request.user)
@@ -64,8 +59,8 @@ def harden_preview(request: HttpRequest) -> HttpResponse:
         "profiles": HardeningProfile.objects.all(),
         "profile": profile,
         "fresh": fresh,
-        "sync_job": _active_job(request.user, (JobKind.SYNC,)),
-        "change_job": _active_job(request.user, (JobKind.HARDEN, JobKind.UNDO)),
+        "sync_job": active_job(request.user, JobKind.SYNC),
+        "change_job": active_job(request.user, JobKind.HARDEN, JobKind.UNDO),
     }
     if fresh:
         institution = InstitutionSettings.load().as_institution()
@@ -89,7 +84,7 @@ def harden_apply(request: HttpRequest) -> HttpResponse:
     if profile is None:
         messages.error(request, "Choose one of the profiles listed; nothing was changed.")
         return redirect("harden")
-    running = _active_job(request.user, (JobKind.HARDEN, JobKind.UNDO))
+    running = active_job(request.user, JobKind.HARDEN, JobKind.UNDO)
     if running:
         messages.info(request, "A change to your Zoom settings is already in progress.")
         return redirect("job_detail", running.pk)

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audits.harden import plan
-from audits.harden_views import _active_job, _undoable, job_fields
-from audits.jobs import create_job
+from audits.harden_views import _undoable, job_fields
+from audits.jobs import active_job, create_job, start_once
 from audits.models import (
     AuditEvent,
     HardeningProfile,
@@ -219,9 +219,7 @@ def refresh(request: HttpRequest, host_id: int) -> HttpResponse:
         return _host_page(request, host, status=400, refresh_form=form)
     reason = form.cleaned_data["reason"]
     with transaction.atomic():
-        job = _active_job(host, (JobKind.SYNC,)) or create_job(
-            JobKind.SYNC, host, requested_by=request.user, reason=reason
-        )
+        job = start_once(JobKind.SYNC, host, requested_by=request.user, reason=reason)
         _audit(request, host, "refresh_on_behalf", reason, job)
     messages.success(request, "Refresh asked for: Zoom is read again in a few seconds.")
     return redirect("helpdesk_host", host.pk)
@@ -233,7 +231,7 @@ def harden(request: HttpRequest, host_id: int) -> HttpResponse:
     form = HardenForm(request.POST, prefix_id="harden")
     if not form.is_valid():
         return _host_page(request, host, status=400, harden_form=form)
-    running = _active_job(host, (JobKind.HARDEN, JobKind.UNDO))
+    running = active_job(host, JobKind.HARDEN, JobKind.UNDO)
     if running:
         messages.info(request, "A change to this host's Zoom settings is already in progress.")
         return redirect("job_detail", running.pk)

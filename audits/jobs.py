@@ -35,6 +35,17 @@ def create_job(kind: JobKind, host, *, requested_by=None, reason: str = "", **fi
     return job
 
 
+def active_job(host, *kinds: JobKind) -> Job | None:
+    """The host's job of one of these kinds that is still queued or running, if any."""
+    return Job.objects.filter(host=host, kind__in=kinds).exclude(status__in=FINISHED).first()
+
+
+def start_once(kind: JobKind, host, **fields) -> Job:
+    """The job of this kind already under way for the host, or a new one: a second click, or
+    a second notification from Zoom, does not queue the same work twice."""
+    return active_job(host, kind) or create_job(kind, host, **fields)
+
+
 def send(job_id: int, countdown: float = 0) -> bool:
     """Put the job's message on the broker; False (and the job stays pending) if it is down."""
     from audits.tasks import run_job

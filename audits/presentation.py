@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audits.charts import line_chart, score_gauge
 from audits.checklist import GROUPS, ITEMS_BY_ID
+from audits.jobs import active_job
 from audits.models import Job, JobKind, Snapshot, ZoomStatus
 
 # Words first: colour is never the only signal of a status.
@@ -148,11 +149,7 @@ def host_dashboard(host) -> dict[str, Any]:
         .order_by("-taken_at", "-id")[:2]
     )
     last_good = good[0] if good else None
-    active = (
-        Job.objects.filter(host=host, kind=JobKind.SYNC)
-        .exclude(status__in=["done", "partial", "failed"])
-        .first()
-    )
+    active = active_job(host, JobKind.SYNC)
     now = timezone.now()
     state = latest.zoom_status if latest else "never"
     # After "not found" or "pending", an older reading describes a link that no longer holds.

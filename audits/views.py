@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.jobs import create_job
-from audits.models import FINISHED, Job, JobKind
+from audits.jobs import start_once
+from audits.models import Job, JobKind
 from audits.presentation import host_dashboard
 from portal.access import get_host_or_404, require
 
@@ -21,11 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_POST
 def refresh(request: HttpRequest) -> HttpResponse:
     require(request, "host.act", request.user)
-    job = (
-        Job.objects.filter(host=request.user, kind=JobKind.SYNC)
-        .exclude(status__in=FINISHED)
-        .first()
-    ) or create_job(JobKind.SYNC, request.user, requested_by=request.user)
+    job = start_once(JobKind.SYNC, request.user, requested_by=request.user)
     if request.htmx:
         return render(request, "audits/_job_progress.html", {"job": job})
     return redirect("dashboard")
@@ -46,9 +42,5 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def fix_meetings(request: HttpRequest) -> HttpResponse:
     require(request, "host.act", request.user)
-    job = (
-        Job.objects.filter(host=request.user, kind=JobKind.MEETINGS)
-        .exclude(status__in=FINISHED)
-        .first()
-    ) or create_job(JobKind.MEETINGS, request.user, requested_by=request.user)
+    job = start_once(JobKind.MEETINGS, request.user, requested_by=request.user)
     return redirect("job_detail", job.pk)

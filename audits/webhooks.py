@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from audits.jobs import create_job
-from audits.models import FINISHED, Job, JobKind
+from audits.jobs import start_once
+from audits.models import JobKind
 
 log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 300  # refuse replays of old notifications
@@ -64,7 +64,5 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"plainToken": plain, "encryptedToken": encrypted})
     if name == "user.settings_updated":
         for host in _hosts_for(payload.get("object") or {}):
-            busy = Job.objects.filter(host=host, kind=JobKind.SYNC).exclude(status__in=FINISHED)
-            if not busy.exists():
-                create_job(JobKind.SYNC, host, reason="Zoom reported a change of settings")
+            start_once(JobKind.SYNC, host, reason="Zoom reported a change of settings")
     return HttpResponse(status=204)
