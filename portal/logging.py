@@ -16,6 +16,12 @@ SECRET_VARIABLES = (
 )
 
 
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         # Short values (a test default, "1") would redact ordinary words.
@@ -23,9 +29,14 @@ class RedactSecrets(logging.Filter):
         if not secrets:
             return True
         message = record.getMessage()
-        redacted = message
-        for secret in secrets:
-            redacted = redacted.replace(secret, "[redacted]")
+        redacted = _redact(message, secrets)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # A traceback is appended after the message: an exception's text may hold a secret too.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _redact(record.exc_text, secrets)
+        if record.stack_info:
+            record.stack_info = _redact(record.stack_info, secrets)
         return True
