@@ -96,6 +96,12 @@ def harden_apply(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("profile", "undo_of"), pk=job_id)
     host = get_host_or_404(request, job.host_id)
+    # The job shows the host's settings: someone else looks with a recorded reason, as on the
+    # host's helpdesk page. (Imported here: helpdesk_views imports this module.)
+    from audits.helpdesk_views import reason_first
+
+    if asked := reason_first(request, host):
+        return asked
     context = {
         "job": job,
         "host": host,

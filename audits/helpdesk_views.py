@@ -114,6 +114,13 @@ def _lookup_until(request: HttpRequest, host) -> float | None:
     return until if until and until > time.time() else None
 
 
+def reason_first(request: HttpRequest, host) -> HttpResponse | None:
+    """The reason form, when someone else than the host has recorded no reason to look."""
+    if host == request.user or _lookup_until(request, host) is not None:
+        return None
+    return render(request, "audits/helpdesk_reason.html", {"host": host, "form": ReasonForm()})
+
+
 def _remember_lookup(request: HttpRequest, host) -> None:
     now = time.time()
     lookups = {k: v for k, v in request.session.get(LOOKUPS_KEY, {}).items() if v > now}

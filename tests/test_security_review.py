@@ -1,5 +1,6 @@
 """Findings of a security review, each pinned by a test: formulas in CSV exports are neutralised,
-and the configured log handler redacts secrets from messages and tracebacks alike."""
+a job's page asks the helpdesk for a reason before showing someone else's settings, and the
+configured log handler redacts secrets from messages and tracebacks alike."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import io
 import logging
 
 import pytest
+from django.urls import reverse
 
+from audits.helpdesk_views import LOOKUPS_KEY
+from audits.models import HardeningProfile, Job, JobKind, JobStatus
 from portal.logging import RedactSecrets
 from tests.people import make_person
 from tests.test_reports import admin_of, client_for, report_url, synced
@@ -46,6 +50,63 @@ def test_action_plan_csv_neutralises_formulas_too(formula_host):
     rows = _rows(response)
     assert "'+1-formula@utoronto.ca" in {row["email"] for row in rows}
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
+
+
+# --- A job's page: someone else's settings only after a recorded reason ---------------------
+@pytest.fixture
+def job_of_host(db):
+    host = make_person("alice@utoronto.ca", first_name="Alice", last_name="Aardvark")
+    return Job.objects.create(
+        kind=JobKind.HARDEN,
+        host=host,
+        profile=HardeningProfile.default(),
+        requested_by=host,
+        status=JobStatus.DONE,
+        reason="the host's own words",
+        outcome={
+            "fields": {
+                "in_meeting.waiting_room": {
+                    "item": WAITING_ROOM,
+                    "outcome": "applied",
+                    "before": "before-value-xyz",
+                    "after": True,
+                    "now": True,
+                }
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "viewer",
+    [
+        lambda: make_person("help@utoronto.ca", department="IT", roles=["helpdesk"]),
+        lambda: admin_of("Physics", "physics.admin@utoronto.ca"),
+    ],
+    ids=["helpdesk", "department admin"],
+)
+def test_job_page_of_someone_else_asks_for_a_reason_first(job_of_host, viewer):
+    client = client_for(viewer())
+    url = reverse("job_detail", args=[job_of_host.pk])
+
+    before = client.get(url)
+    assert "before-value-xyz" not in before.text
+    assert "the host&#x27;s own words" not in before.text
+    assert reverse("helpdesk_host", args=[job_of_host.host_id]) in before.text
+
+    session = client.session
+    session[LOOKUPS_KEY] = {str(job_of_host.host_id): 4_000_000_000}
+    session.save()
+    after = client.get(url)
+    assert after.status_code == 200
+    assert "before-value-xyz" in after.text
+
+
+def test_host_reads_their_own_job_page_without_a_reason(job_of_host):
+    response = client_for(job_of_host.host).get(reverse("job_detail", args=[job_of_host.pk]))
+
+    assert response.status_code == 200
+    assert "before-value-xyz" in response.text
 
 
 # --- Logs: the configured handler redacts secrets -------------------------------------------
