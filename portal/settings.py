@@ -45,8 +45,10 @@ def _secret_key() -> str:
         raise ConfigurationError("DJANGO_SECRET_KEY must be set when DEBUG is off")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64))
-        key_file.chmod(0o600)
+        # Created readable by its owner only, never for a moment by anyone else.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return key_file.read_text().strip()
 
 
@@ -174,7 +176,9 @@ if CELERY_TASK_TIME_LIMIT * 2 > CELERY_VISIBILITY_TIMEOUT:
 # --- Zoom -----------------------------------------------------------------------------------
 # Server-to-Server OAuth app credentials. Embedded, the portal talks to the simulator that
 # rundemo starts (python -m zoomsim) with its demo credentials, so nothing needs configuring.
-if EMBEDDED:
+# Only with DEBUG on: a deployment that turns DEBUG off never gets the public demo secrets.
+_DEMO_ZOOM = EMBEDDED and DEBUG
+if _DEMO_ZOOM:
     from zoomsim import DEFAULT_PORT, DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     _ZOOM_OAUTH_DEFAULT = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -188,7 +192,7 @@ ZOOM_OAUTH_BASE = env_url("ZOOM_OAUTH_BASE", _ZOOM_OAUTH_DEFAULT, schemes={"http
 ZOOM_ACCOUNT_ID = env_str("ZOOM_ACCOUNT_ID", _ZOOM_CREDENTIALS[0])
 ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID", _ZOOM_CREDENTIALS[1])
 ZOOM_CLIENT_SECRET = env_str("ZOOM_CLIENT_SECRET", _ZOOM_CREDENTIALS[2])
-ZOOM_WEBHOOK_SECRET = env_str("ZOOM_WEBHOOK_SECRET", "zoomsim-demo-webhook" if EMBEDDED else "")
+ZOOM_WEBHOOK_SECRET = env_str("ZOOM_WEBHOOK_SECRET", "zoomsim-demo-webhook" if _DEMO_ZOOM else "")
 # Requests per second the portal may spend per Zoom category: a share of the account's limit
 # (Pro: Light 30, Medium 20, Heavy 10), since other apps on the account spend it too.
 ZOOM_BUDGET_LIGHT = env_int("ZOOM_BUDGET_LIGHT", 24, minimum=1)

@@ -124,3 +124,32 @@ def test_pages_have_no_inline_scripts_or_styles(client, path):
     assert "<script>" not in html
     assert " style=" not in html
     assert "<style" not in html
+
+
+def test_with_debug_off_the_simulators_public_demo_secrets_are_never_used():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.ZOOM_WEBHOOK_SECRET, s.ZOOM_CLIENT_SECRET, s.ZOOM_API_BASE]))",
+        ],
+        cwd=ROOT,
+        env=subprocess_env(
+            DATABASE_URL=None,
+            DJANGO_DEBUG="false",
+            DJANGO_SECRET_KEY="z" * 64,
+            ZOOM_WEBHOOK_SECRET=None,
+            ZOOM_CLIENT_SECRET=None,
+            ZOOM_API_BASE=None,
+            DJANGO_SETTINGS_MODULE="portal.settings",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    webhook, client_secret, api = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (webhook, client_secret, api) == ("", "", "https://api.zoom.us/v2")
