@@ -83,3 +83,11 @@ def _give_up(job: Job, message: str) -> None:
 def sweep_jobs() -> int:
     """Re-send jobs whose message never reached a worker (broker down at commit)."""
     return jobs.sweep_pending()
+
+
+@shared_task(name="audits.purge_old_records")
+def purge_old_records() -> dict[str, int]:
+    """Delete what the portal promised not to keep (see audits.retention)."""
+    from audits.retention import purge_old_records as purge
+
+    return purge()

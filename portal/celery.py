@@ -81,3 +81,7 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 60.0},
 }
 app.conf.beat_schedule["sweep-jobs"] = {"task": "audits.sweep_jobs", "schedule": 30.0}
+app.conf.beat_schedule["purge-old-records"] = {
+    "task": "audits.purge_old_records",
+    "schedule": 24 * 3600.0,
+}
