@@ -6,12 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support import stop_process, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -52,25 +52,13 @@ def oidc_provider(
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        discovery = f"{idp.issuer}/.well-known/openid-configuration"
-        while True:
-            try:
-                with urllib.request.urlopen(discovery, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "OpenID provider did not start:\n" + (run_dir / "server.log").read_text()
-                    ) from None
-                time.sleep(0.2)
+        wait_until_serving(
+            f"{idp.issuer}/.well-known/openid-configuration",
+            proc,
+            30,
+            lambda: "OpenID provider did not start:\n" + (run_dir / "server.log").read_text(),
+        )
         yield idp
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()

@@ -10,12 +10,12 @@ import json
 import os
 import shutil
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support import stop_process, wait_until_serving
 
 HERE = Path(__file__).resolve().parent
 SSP_ROOTS = [Path(os.environ.get("PORTAL_TEST_SIMPLESAMLPHP", "/opt/simplesamlphp"))]
@@ -104,26 +104,17 @@ def simplesamlphp(run_dir: Path, port: int) -> Iterator[SamlIdp]:
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(idp.entity_id, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "SimpleSAMLphp did not start:\n"
-                        + (run_dir / "log" / "php-server.log").read_text()
-                        + idp.log()
-                    ) from None
-                time.sleep(0.2)
+        wait_until_serving(
+            idp.entity_id,
+            proc,
+            20,
+            lambda: (
+                "SimpleSAMLphp did not start:\n"
+                + (run_dir / "log" / "php-server.log").read_text()
+                + idp.log()
+            ),
+        )
         yield idp
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
