@@ -5,17 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: demo test lint venv browser
+.PHONY: demo test test-fast lint venv browser
 
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py rundemo --port $(PORT)
 
+# A throwaway secret key for the run when none is set (required once DEBUG is off).
+PYTEST = export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')}"; \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && $(BIN)/python -m pytest
+
 test: $(STAMP) browser
-	@# A throwaway secret key for the run when none is set (required once DEBUG is off).
-	export DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))')}"; \
-	$(BIN)/python manage.py collectstatic --noinput -v0 && \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The tests that need no browser, worker, identity provider or deliberate wait: under a minute.
+test-fast: $(STAMP)
+	$(PYTEST) -m "not browser and not worker and not idp and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -116,3 +116,24 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             f"{database['PORT'] or 5432}/{database['NAME']}"
         )
     return subprocess_env(**overrides, **(extra or {}))
+
+
+# --- Markers by what a test needs, so `make test-fast` can leave the slow parts out ----------
+# A test is marked by the fixtures it asks for (a new test is marked without thinking about
+# it); tests that start their own worker process say so with @pytest.mark.worker.
+_MARKERS_BY_FIXTURE = {
+    "page": "browser",
+    "browser": "browser",
+    "live_server": "browser",
+    "celery_worker": "worker",
+    "saml_idp": "idp",
+    "oidc_idp": "idp",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            marker = _MARKERS_BY_FIXTURE.get(fixture)
+            if marker and not item.get_closest_marker(marker):
+                item.add_marker(getattr(pytest.mark, marker))

@@ -33,6 +33,7 @@ print(json.dumps({"status": asked.status_code, "queued": "Refresh from Zoom: Que
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_refresh_asked_while_the_broker_is_down_waits_and_is_sent_later():
     host = make_person("mixed.host@utoronto.ca", department="History")
     env = worker_env({"CELERY_BROKER_URL": "redis://127.0.0.1:9/0"})

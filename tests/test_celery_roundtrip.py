@@ -10,6 +10,8 @@ from celery import Celery
 from portal.celery import broker_transport_options
 from tests.support import ROOT, require_service, subprocess_env, worker_process
 
+pytestmark = pytest.mark.worker
+
 
 def _client_app(broker_url: str, backend: str, celery_dir) -> Celery:
     app = Celery("roundtrip-client", broker=broker_url, backend=backend)

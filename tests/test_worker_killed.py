@@ -19,6 +19,8 @@ from tests.conftest import worker_env
 from tests.people import make_person
 from tests.support import require_service, wait_for, worker_process
 
+pytestmark = pytest.mark.worker
+
 HOST = "default.host@utoronto.ca"
 VISIBILITY = 16  # seconds before Redis gives an unacknowledged task to another worker
 TIME_LIMIT = 8  # the job's lease: a claim older than this belongs to a dead worker
