@@ -7,7 +7,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from portal.env import exit_on_configuration_error
+
+    with exit_on_configuration_error():
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

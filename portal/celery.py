@@ -12,6 +12,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 from django.conf import settings
 
+from portal.env import exit_on_configuration_error
+
+# Every process imports this module first (portal/__init__.py), so the settings are read
+# here: a bad one stops the worker, beat, gunicorn or manage.py with one line naming it.
+with exit_on_configuration_error():
+    settings.INSTALLED_APPS  # noqa: B018
+
 app = Celery("portal")
 
 

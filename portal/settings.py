@@ -8,8 +8,11 @@ README's table.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -19,16 +22,18 @@ from portal import sso_config
 from portal.env import (
     ConfigurationError,
     env_bool,
+    env_dir,
     env_float,
     env_int,
     env_list,
     env_str,
     env_url,
+    not_an_origin,
+    writable_dir,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = env_dir("PORTAL_VAR_DIR", BASE_DIR / "var")
 
 DATABASE_URL = env_url("DATABASE_URL", "", schemes={"postgres", "postgresql", "sqlite", "pgsql"})
 EMBEDDED = DATABASE_URL == ""
@@ -39,10 +44,10 @@ def _secret_key() -> str:
     key = env_str("DJANGO_SECRET_KEY")
     if key:
         if len(key) < 50:
-            raise ConfigurationError("DJANGO_SECRET_KEY must be at least 50 characters long")
+            raise ConfigurationError("DJANGO_SECRET_KEY", "must be at least 50 characters long")
         return key
     if not DEBUG:
-        raise ConfigurationError("DJANGO_SECRET_KEY must be set when DEBUG is off")
+        raise ConfigurationError("DJANGO_SECRET_KEY", "must be set when DEBUG is off")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         # Created readable by its owner only, never for a moment by anyone else.
@@ -53,8 +58,18 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+
+def _not_a_host(value: str) -> str | None:
+    if re.fullmatch(r"\*|\.?([A-Za-z0-9_-]+\.)*[A-Za-z0-9_-]+\.?|\[[0-9A-Fa-f:.]+\]", value):
+        return None
+    return "is not a host name (no scheme, port or path)"
+
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], item=_not_a_host
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [], item=not_an_origin)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -113,12 +128,14 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if EMBEDDED:
+    _SQLITE_PATH = env_str("PORTAL_SQLITE_PATH", str(VAR_DIR / "portal.sqlite3"))
+    writable_dir("PORTAL_SQLITE_PATH", Path(_SQLITE_PATH).parent)
     # Web, worker, beat and the simulator share one SQLite file: IMMEDIATE transactions, a
     # busy timeout and WAL keep writers from failing with "database is locked".
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("PORTAL_SQLITE_PATH", str(VAR_DIR / "portal.sqlite3")),
+            "NAME": _SQLITE_PATH,
             # A file, not memory: worker processes in the tests must see the test database.
             "TEST": {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")},
             "OPTIONS": {
@@ -129,7 +146,12 @@ if EMBEDDED:
         }
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except ValueError as exc:
+        raise ConfigurationError("DATABASE_URL", str(exc)) from None
+    if not DATABASES["default"].get("NAME"):
+        raise ConfigurationError("DATABASE_URL", "names no database (…:5432/<name>)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -148,7 +170,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": env_str("PORTAL_CACHE_DIR", str(VAR_DIR / "cache")),
+            "LOCATION": str(env_dir("PORTAL_CACHE_DIR", VAR_DIR / "cache")),
         }
     }
 
@@ -160,17 +182,21 @@ CELERY_BROKER_URL = env_url(
 )
 # The embedded filesystem broker and result store live here.
 CELERY_DIR = Path(env_str("PORTAL_CELERY_DIR", str(VAR_DIR / "celery")))
-CELERY_RESULT_BACKEND = env_str(
-    "CELERY_RESULT_BACKEND", REDIS_URL or f"file://{CELERY_DIR / 'results'}"
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    writable_dir("PORTAL_CELERY_DIR", CELERY_DIR)
+CELERY_RESULT_BACKEND = env_url(
+    "CELERY_RESULT_BACKEND",
+    REDIS_URL or f"file://{CELERY_DIR / 'results'}",
+    schemes={"redis", "rediss", "file", "rpc"},
 )
 if CELERY_RESULT_BACKEND.startswith("file://"):
-    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120, minimum=2)
+    writable_dir("CELERY_RESULT_BACKEND", Path(CELERY_RESULT_BACKEND.removeprefix("file://")))
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=10, maximum=604800)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120, minimum=2, maximum=86400)
 if CELERY_TASK_TIME_LIMIT * 2 > CELERY_VISIBILITY_TIMEOUT:
     # A task still running when Redis's visibility timeout passes is delivered again.
     raise ConfigurationError(
-        "CELERY_TASK_TIME_LIMIT must be at most half of CELERY_VISIBILITY_TIMEOUT"
+        "CELERY_TASK_TIME_LIMIT", "must be at most half of CELERY_VISIBILITY_TIMEOUT"
     )
 
 # --- Zoom -----------------------------------------------------------------------------------
@@ -195,22 +221,24 @@ ZOOM_CLIENT_SECRET = env_str("ZOOM_CLIENT_SECRET", _ZOOM_CREDENTIALS[2])
 ZOOM_WEBHOOK_SECRET = env_str("ZOOM_WEBHOOK_SECRET", "zoomsim-demo-webhook" if _DEMO_ZOOM else "")
 # Requests per second the portal may spend per Zoom category: a share of the account's limit
 # (Pro: Light 30, Medium 20, Heavy 10), since other apps on the account spend it too.
-ZOOM_BUDGET_LIGHT = env_int("ZOOM_BUDGET_LIGHT", 24, minimum=1)
-ZOOM_BUDGET_MEDIUM = env_int("ZOOM_BUDGET_MEDIUM", 16, minimum=1)
-ZOOM_BUDGET_HEAVY = env_int("ZOOM_BUDGET_HEAVY", 8, minimum=1)
-ZOOM_CONNECT_TIMEOUT = env_float("ZOOM_CONNECT_TIMEOUT", 5.0, minimum=0.1)
-ZOOM_READ_TIMEOUT = env_float("ZOOM_READ_TIMEOUT", 20.0, minimum=0.1)
+ZOOM_BUDGET_LIGHT = env_int("ZOOM_BUDGET_LIGHT", 24, minimum=1, maximum=1000)
+ZOOM_BUDGET_MEDIUM = env_int("ZOOM_BUDGET_MEDIUM", 16, minimum=1, maximum=1000)
+ZOOM_BUDGET_HEAVY = env_int("ZOOM_BUDGET_HEAVY", 8, minimum=1, maximum=1000)
+ZOOM_CONNECT_TIMEOUT = env_float("ZOOM_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=60)
+ZOOM_READ_TIMEOUT = env_float("ZOOM_READ_TIMEOUT", 20.0, minimum=0.1, maximum=300)
 # Longest a call waits for the budget or a cool-down before failing as transient.
-ZOOM_MAX_WAIT = env_float("ZOOM_MAX_WAIT", 10.0, minimum=0.0)
+ZOOM_MAX_WAIT = env_float("ZOOM_MAX_WAIT", 10.0, minimum=0.0, maximum=600)
 # Cool-down after a 429 that names no Retry-After.
-ZOOM_COOLDOWN_SECONDS = env_float("ZOOM_COOLDOWN_SECONDS", 2.0, minimum=0.1)
+ZOOM_COOLDOWN_SECONDS = env_float("ZOOM_COOLDOWN_SECONDS", 2.0, minimum=0.1, maximum=3600)
 # Renew the cached token this long before Zoom's expiry (tokens last an hour).
-ZOOM_TOKEN_RENEW_SECONDS = env_int("ZOOM_TOKEN_RENEW_SECONDS", 300, minimum=0)
+ZOOM_TOKEN_RENEW_SECONDS = env_int("ZOOM_TOKEN_RENEW_SECONDS", 300, minimum=0, maximum=3000)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_SECONDS = env_int(
+    "DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0, maximum=63072000
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -221,7 +249,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 # Lax, not Strict: the identity provider's POST back to us is cross-site.
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+# At most a week: a far-off expiry overflows the session's expiry date at every sign-in.
+SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=10080) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
@@ -235,7 +264,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF, *env_list("PORTAL_CSP_FORM_ACTION", [])],
+        "form-action": [SELF, *env_list("PORTAL_CSP_FORM_ACTION", [], item=not_an_origin)],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],
@@ -261,7 +290,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Sign-in: single sign-on only, no local accounts for hosts ------------------------------
 # Identity providers are configuration, not code: see the README's "Identity providers".
-_IDP = sso_config.load(env_str("PORTAL_IDP_CONFIG"), env_role_map=env_str("PORTAL_ROLE_MAP"))
+# With DEBUG off every IdP trust root (metadata, issuer, sign-in URL) must be https.
+_IDP = sso_config.load(
+    env_str("PORTAL_IDP_CONFIG"), env_role_map=env_str("PORTAL_ROLE_MAP"), require_https=not DEBUG
+)
 SOCIALACCOUNT_PROVIDERS = _IDP.providers
 PORTAL_ROLE_MAP = _IDP.role_map
 # The sign-in button POSTs to us and is redirected to the IdP: form-action must allow it.
@@ -274,14 +306,20 @@ PORTAL_ALLOWED_AFFILIATIONS = [
     a.casefold() for a in env_list("PORTAL_ALLOWED_AFFILIATIONS", ["faculty", "staff"])
 ]
 PORTAL_ZOOM_ID_ATTRIBUTE = env_str("PORTAL_ZOOM_ID_ATTRIBUTE", "mail")
+if not re.fullmatch(r"[\w.:-]+", PORTAL_ZOOM_ID_ATTRIBUTE):
+    raise ConfigurationError(
+        "PORTAL_ZOOM_ID_ATTRIBUTE", f"{PORTAL_ZOOM_ID_ATTRIBUTE!r} is not an attribute name"
+    )
 # Demo sign-in (pick a simulator user, no IdP) exists only with DEBUG; portal.checks refuses
 # to start with it on when DEBUG is off.
 PORTAL_DEMO_SIGNIN = env_bool("PORTAL_DEMO_SIGNIN", default=EMBEDDED and DEBUG)
 # Decided here, once: test runners turn DEBUG off later, production never turns it on.
 PORTAL_DEMO_MODE = DEBUG and PORTAL_DEMO_SIGNIN
 # Break-glass password sign-in to the Django admin: failures allowed per IP and per username.
-PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=1)
-PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int("PORTAL_ADMIN_LOGIN_WINDOW_MINUTES", 15, minimum=1)
+PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=1, maximum=1000)
+PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int(
+    "PORTAL_ADMIN_LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=10080
+)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -307,12 +345,23 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = env_str("PORTAL_TIME_ZONE", "America/Toronto")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    raise ConfigurationError(
+        "PORTAL_TIME_ZONE", f"{TIME_ZONE!r} is not a time zone name such as America/Toronto"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
 PORTAL_NAME = env_str("PORTAL_NAME", "Zoom Security Check")
 PORTAL_INSTITUTION = env_str("PORTAL_INSTITUTION", "University of Toronto")
-PORTAL_HEALTHZ_TIMEOUT = env_float("PORTAL_HEALTHZ_TIMEOUT", 2.0, minimum=0.1)
+PORTAL_HEALTHZ_TIMEOUT = env_float("PORTAL_HEALTHZ_TIMEOUT", 2.0, minimum=0.1, maximum=30)
+PORTAL_LOG_LEVEL = env_str("PORTAL_LOG_LEVEL", "INFO").upper()
+if PORTAL_LOG_LEVEL not in logging.getLevelNamesMapping() or PORTAL_LOG_LEVEL == "NOTSET":
+    raise ConfigurationError(
+        "PORTAL_LOG_LEVEL", f"{PORTAL_LOG_LEVEL!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL"
+    )
 
 LOGGING = {
     "version": 1,
@@ -321,5 +370,5 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
     },
-    "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": PORTAL_LOG_LEVEL},
 }

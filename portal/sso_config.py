@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from portal.env import ConfigurationError
+from portal.env import ConfigurationError, not_an_origin
 
 # eduPerson and friends, by the urn:oid names a Shibboleth IdP releases.
 OID = {
@@ -55,6 +55,26 @@ OIDC_ATTRIBUTES = {
 ATTRIBUTE_KEYS = frozenset(SAML_ATTRIBUTES)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 ROLE_TARGET = re.compile(r"^(host|helpdesk|portal_admin|dept_admin:.+)$")
+# Every key an entry may have: a misspelt one is refused rather than silently ignored.
+SAML_KEYS = frozenset(
+    {
+        "slug", "name", "entity_id", "metadata_url", "metadata_file", "sso_url", "slo_url",
+        "x509cert", "x509cert_file", "logout_url", "want_assertion_encrypted",
+        "allow_single_label_domains", "sp", "attributes", "form_action_origins",
+    }
+)  # fmt: skip
+SP_KEYS = frozenset({"entity_id", "x509cert", "x509cert_file", "private_key", "private_key_file"})
+OIDC_KEYS = frozenset(
+    {
+        "slug", "name", "server_url", "client_id", "secret", "secret_env", "logout_url",
+        "fetch_userinfo", "scope", "attributes", "form_action_origins",
+    }
+)  # fmt: skip
+
+
+def _error(where: str, problem: str) -> ConfigurationError:
+    """An error in PORTAL_IDP_CONFIG, naming the entry (`saml[utoronto]`) and the key."""
+    return ConfigurationError("PORTAL_IDP_CONFIG", f"{where}: {problem}" if where else problem)
 
 
 @dataclass
@@ -72,52 +92,74 @@ def read_config_source(value: str) -> dict[str, Any]:
         return _loads_json(value, "PORTAL_IDP_CONFIG")
     path = Path(value)
     if not path.is_file():
-        raise ConfigurationError(f"PORTAL_IDP_CONFIG names {value}, which is not a file")
-    text = path.read_text()
+        raise _error("", f"{value} is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _error("", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _error("", f"{path} is not UTF-8 text") from None
     if path.suffix == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
+            raise _error("", f"{path} is not valid TOML: {exc}") from None
     return _loads_json(text, str(path))
 
 
-def _loads_json(text: str, where: str) -> dict[str, Any]:
+def _loads_json(text: str, where: str, variable: str = "PORTAL_IDP_CONFIG") -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"{where}: not valid JSON: {exc}") from None
+        raise ConfigurationError(variable, f"{where}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigurationError(f"{where}: must be an object with 'saml' and/or 'oidc' lists")
+        raise ConfigurationError(variable, f"{where}: must be a JSON object")
     return data
 
 
 def parse_role_map(value: Any, where: str) -> dict[str, str]:
-    """{group or entitlement: "host" | "helpdesk" | "portal_admin" | "dept_admin:<dept>"}."""
+    """{group or entitlement: "host" | "helpdesk" | "portal_admin" | "dept_admin:<dept>"}.
+
+    `where` is "PORTAL_ROLE_MAP" or "PORTAL_IDP_CONFIG role_map": the variable, then the key.
+    """
+    variable, _, key = where.partition(" ")
+    where = key or "the role map"
     if isinstance(value, str):
-        value = _loads_json(value, where) if value.strip() else {}
+        value = _loads_json(value, where, variable) if value.strip() else {}
     if not isinstance(value, dict):
-        raise ConfigurationError(f"{where}: the role map must be an object")
+        raise ConfigurationError(variable, f"{where}: must be an object")
     for group, role in value.items():
-        if not isinstance(role, str) or not ROLE_TARGET.match(role):
+        if not isinstance(role, str) or not ROLE_TARGET.match(role) or not group.strip():
             raise ConfigurationError(
+                variable,
                 f"{where}: {group!r} maps to {role!r}; use host, helpdesk, portal_admin "
-                "or dept_admin:<department>"
+                "or dept_admin:<department>",
             )
     return {str(group).strip(): role.strip() for group, role in value.items()}
 
 
-def build(data: dict[str, Any], *, env_role_map: str = "") -> IdpConfig:
-    """Turn the parsed configuration into allauth's providers, CSP origins and the role map."""
+def build(
+    data: dict[str, Any], *, env_role_map: str = "", require_https: bool = False
+) -> IdpConfig:
+    """Turn the parsed configuration into allauth's providers, CSP origins and the role map.
+
+    With `require_https` (DEBUG off) every trust root and sign-in URL must be https.
+    """
     unknown = set(data) - {"saml", "oidc", "role_map"}
     if unknown:
-        raise ConfigurationError(f"PORTAL_IDP_CONFIG: unknown keys {sorted(unknown)}")
+        raise _error("", f"unknown keys {sorted(unknown)}; use saml, oidc and role_map")
     config = IdpConfig()
     config.role_map = parse_role_map(data.get("role_map", {}), "PORTAL_IDP_CONFIG role_map")
     config.role_map.update(parse_role_map(env_role_map, "PORTAL_ROLE_MAP"))
     slugs: set[str] = set()
-    saml_apps = [_saml_app(entry, slugs, config) for entry in _entries(data, "saml")]
-    oidc_apps = [_oidc_app(entry, slugs, config) for entry in _entries(data, "oidc")]
+    saml_apps = [
+        _saml_app(entry, _Entry(slugs, require_https, f"saml[{n}]"), config)
+        for n, entry in enumerate(_entries(data, "saml"))
+    ]
+    oidc_apps = [
+        _oidc_app(entry, _Entry(slugs, require_https, f"oidc[{n}]"), config)
+        for n, entry in enumerate(_entries(data, "oidc"))
+    ]
     if saml_apps:
         config.providers["saml"] = {"APPS": saml_apps}
     if oidc_apps:
@@ -125,48 +167,117 @@ def build(data: dict[str, Any], *, env_role_map: str = "") -> IdpConfig:
     return config
 
 
+@dataclass
+class _Entry:
+    """What checking one entry needs: the slugs seen so far, the https rule, its name."""
+
+    slugs: set[str]
+    require_https: bool
+    where: str
+
+
 def _entries(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     entries = data.get(key, [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigurationError(f"PORTAL_IDP_CONFIG: '{key}' must be a list of objects")
+        raise _error(key, "must be a list of objects")
     return entries
 
 
-def _require(entry: dict[str, Any], key: str, where: str) -> str:
+def _known_keys(entry: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = set(entry) - allowed
+    if unknown:
+        raise _error(where, f"unknown keys {sorted(unknown)}")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "an object" if isinstance(value, dict) else type(value).__name__
+    )
+
+
+def _string(entry: dict[str, Any], key: str, where: str, *, required: bool = False) -> str:
     value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError(f"{where}: '{key}' is required")
+    if value is None or value == "":
+        if required:
+            raise _error(where, f"'{key}' is required")
+        return ""
+    if not isinstance(value, str):
+        raise _error(where, f"'{key}' must be a string, not {_type_name(value)}")
+    if required and not value.strip():
+        raise _error(where, f"'{key}' is required")
     return value.strip()
 
 
-def _slug(entry: dict[str, Any], kind: str, slugs: set[str]) -> str:
-    slug = _require(entry, "slug", f"PORTAL_IDP_CONFIG {kind} entry")
+def _boolean(entry: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = entry.get(key, default)
+    # Not bool(value): the string "false" is true.
+    if not isinstance(value, bool):
+        raise _error(where, f"'{key}' must be true or false, not {value!r}")
+    return value
+
+
+def _string_list(entry: dict[str, Any], key: str, where: str, default: list[str]) -> list[str]:
+    value = entry.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _error(where, f"'{key}' must be a list of strings, not {value!r}")
+    return [v.strip() for v in value]
+
+
+def _url(entry: dict[str, Any], key: str, context: _Entry, *, required: bool = False) -> str:
+    value = _string(entry, key, context.where, required=required)
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError on a port out of range
+    except ValueError as exc:
+        raise _error(context.where, f"'{key}' {value!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise _error(context.where, f"'{key}' {value!r} is not an http(s) URL")
+    if context.require_https and parts.scheme != "https":
+        raise _error(context.where, f"'{key}' must use https when DEBUG is off (got {value!r})")
+    return value
+
+
+def _slug(entry: dict[str, Any], context: _Entry) -> str:
+    slug = _string(entry, "slug", context.where, required=True)
     if not SLUG.match(slug):
-        raise ConfigurationError(f"{kind} slug {slug!r}: use lower-case letters, digits, '-'")
-    if slug in slugs:
-        raise ConfigurationError(f"{kind} slug {slug!r} is used twice")
-    slugs.add(slug)
+        raise _error(context.where, f"slug {slug!r}: use lower-case letters, digits, '-'")
+    if slug in context.slugs:
+        raise _error(context.where, f"slug {slug!r} is used twice")
+    context.slugs.add(slug)
+    # From here on the entry is named by its slug.
+    context.where = f"{context.where.split('[')[0]}[{slug}]"
     return slug
 
 
-def _origin(url: str, where: str) -> str:
+def _origin(url: str) -> str:
     parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigurationError(f"{where}: {url!r} is not an http(s) URL")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _form_action_origins(entry: dict[str, Any], where: str) -> list[str]:
+    origins = _string_list(entry, "form_action_origins", where, [])
+    for origin in origins:
+        problem = not_an_origin(origin)
+        if problem:
+            raise _error(where, f"form_action_origins: {origin!r} {problem}")
+    return origins
 
 
 def _attributes(entry: dict[str, Any], defaults: dict[str, list[str]], where: str) -> dict:
     given = entry.get("attributes", {})
     if not isinstance(given, dict) or set(given) - ATTRIBUTE_KEYS:
-        raise ConfigurationError(
-            f"{where}: 'attributes' keys must be among {sorted(ATTRIBUTE_KEYS)}"
-        )
+        raise _error(where, f"'attributes' keys must be among {sorted(ATTRIBUTE_KEYS)}")
     merged = dict(defaults)
     for key, names in given.items():
         names = [names] if isinstance(names, str) else names
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ConfigurationError(f"{where}: attributes.{key} must be a name or a list")
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n.strip() for n in names)
+        ):
+            raise _error(where, f"attributes.{key} must be a name or a list of names")
         # A friendly eduPerson name stands for its urn:oid form.
         merged[key] = [OID.get(name, name) for name in names]
     return merged
@@ -174,83 +285,99 @@ def _attributes(entry: dict[str, Any], defaults: dict[str, list[str]], where: st
 
 def _read_file_setting(entry: dict[str, Any], key: str, where: str) -> str | None:
     """A value given inline as `key`, or read from the file named by `key_file`."""
-    if entry.get(key):
-        return str(entry[key])
-    path = entry.get(f"{key}_file")
+    inline = _string(entry, key, where)
+    if inline:
+        return inline
+    path = _string(entry, f"{key}_file", where)
     if not path:
         return None
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read {key}_file {path}: {exc}") from None
+        raise _error(where, f"cannot read {key}_file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _error(where, f"{key}_file {path} is not UTF-8 (PEM) text") from None
 
 
 def _secret(entry: dict[str, Any], where: str) -> str:
-    if entry.get("secret_env"):
-        secret = os.environ.get(entry["secret_env"], "")
+    variable = _string(entry, "secret_env", where)
+    if variable:
+        secret = os.environ.get(variable, "")
         if not secret:
-            raise ConfigurationError(
-                f"{where}: environment variable {entry['secret_env']} is empty"
-            )
+            raise _error(where, f"environment variable {variable} (secret_env) is empty")
         return secret
-    return _require(entry, "secret", where)
+    return _string(entry, "secret", where, required=True)
 
 
-def _saml_idp(entry: dict[str, Any], where: str) -> dict[str, str]:
-    entity_id = _require(entry, "entity_id", where)
-    if entry.get("metadata_url"):
-        return {"entity_id": entity_id, "metadata_url": entry["metadata_url"]}
-    if entry.get("metadata_file"):
+def _saml_idp(entry: dict[str, Any], context: _Entry) -> dict[str, str]:
+    where = context.where
+    entity_id = _string(entry, "entity_id", where, required=True)
+    metadata_url = _url(entry, "metadata_url", context)
+    if metadata_url:
+        return {"entity_id": entity_id, "metadata_url": metadata_url}
+    metadata_file = _string(entry, "metadata_file", where)
+    if metadata_file:
         from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
         try:
-            xml = Path(entry["metadata_file"]).read_text()
+            xml = Path(metadata_file).read_text(encoding="utf-8")
             parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml, entity_id=entity_id)["idp"]
-        except (OSError, KeyError, ValueError, Exception) as exc:
-            raise ConfigurationError(f"{where}: metadata_file: {exc}") from None
-        idp = {
-            "entity_id": entity_id,
-            "sso_url": parsed["singleSignOnService"]["url"],
-            "x509cert": parsed.get("x509cert") or parsed["x509certMulti"]["signing"][0],
-        }
+            idp = {
+                "entity_id": entity_id,
+                "sso_url": parsed["singleSignOnService"]["url"],
+                "x509cert": parsed.get("x509cert") or parsed["x509certMulti"]["signing"][0],
+            }
+        except OSError as exc:
+            raise _error(
+                where, f"cannot read metadata_file {metadata_file}: {exc.strerror}"
+            ) from None
+        except UnicodeDecodeError:
+            raise _error(where, f"metadata_file {metadata_file} is not UTF-8 XML") from None
+        except Exception as exc:  # the parser raises anything from lxml, KeyError, ValueError
+            raise _error(where, f"metadata_file {metadata_file}: {exc!r}") from None
         if parsed.get("singleLogoutService", {}).get("url"):
             idp["slo_url"] = parsed["singleLogoutService"]["url"]
+        _url(idp, "sso_url", context)
         return idp
     x509cert = _read_file_setting(entry, "x509cert", where)
-    if not entry.get("sso_url") or not x509cert:
-        raise ConfigurationError(
-            f"{where}: give metadata_url, metadata_file, or sso_url with x509cert(_file)"
-        )
-    idp = {"entity_id": entity_id, "sso_url": entry["sso_url"], "x509cert": x509cert}
-    if entry.get("slo_url"):
-        idp["slo_url"] = entry["slo_url"]
+    sso_url = _url(entry, "sso_url", context)
+    if not sso_url or not x509cert:
+        raise _error(where, "give metadata_url, metadata_file, or sso_url with x509cert(_file)")
+    idp = {"entity_id": entity_id, "sso_url": sso_url, "x509cert": x509cert}
+    slo_url = _url(entry, "slo_url", context)
+    if slo_url:
+        idp["slo_url"] = slo_url
     return idp
 
 
-def _saml_app(entry: dict[str, Any], slugs: set[str], config: IdpConfig) -> dict[str, Any]:
-    slug = _slug(entry, "saml", slugs)
-    where = f"PORTAL_IDP_CONFIG saml[{slug}]"
-    idp = _saml_idp(entry, where)
+def _saml_app(entry: dict[str, Any], context: _Entry, config: IdpConfig) -> dict[str, Any]:
+    slug = _slug(entry, context)
+    where = context.where
+    _known_keys(entry, SAML_KEYS, where)
+    idp = _saml_idp(entry, context)
     attributes = _attributes(entry, SAML_ATTRIBUTES, where)
     sp = entry.get("sp", {})
+    if not isinstance(sp, dict):
+        raise _error(where, f"'sp' must be an object (entity_id, x509cert_file, ...), not {sp!r}")
+    _known_keys(sp, SP_KEYS, where + " sp")
     advanced: dict[str, Any] = {
         "strict": True,
         "want_assertion_signed": True,
-        "want_assertion_encrypted": bool(entry.get("want_assertion_encrypted", False)),
+        "want_assertion_encrypted": _boolean(entry, "want_assertion_encrypted", where, False),
         "reject_idp_initiated_sso": True,
-        "allow_single_label_domains": bool(entry.get("allow_single_label_domains", False)),
+        "allow_single_label_domains": _boolean(entry, "allow_single_label_domains", where, False),
     }
     sp_cert = _read_file_setting(sp, "x509cert", where + " sp")
     sp_key = _read_file_setting(sp, "private_key", where + " sp")
     if sp_cert and sp_key:
         advanced.update({"x509cert": sp_cert, "private_key": sp_key})
     elif advanced["want_assertion_encrypted"]:
-        raise ConfigurationError(f"{where}: encrypted assertions need sp.x509cert and private_key")
+        raise _error(where, "encrypted assertions need sp.x509cert and sp.private_key")
     sign_in_url = idp.get("sso_url") or idp["metadata_url"]
-    origins = [_origin(sign_in_url, where), *entry.get("form_action_origins", [])]
-    logout_url = entry.get("logout_url") or idp.get("slo_url", "")
+    origins = [_origin(sign_in_url), *_form_action_origins(entry, where)]
+    logout_url = _url(entry, "logout_url", context) or idp.get("slo_url", "")
     if logout_url:
-        origins.append(_origin(logout_url, where))
+        origins.append(_origin(logout_url))
     _add_origins(config, origins)
     app_settings: dict[str, Any] = {
         "attribute_mapping": {
@@ -260,45 +387,48 @@ def _saml_app(entry: dict[str, Any], slugs: set[str], config: IdpConfig) -> dict
         "advanced": advanced,
         "portal": {"attributes": attributes, "logout_url": logout_url},
     }
-    if sp.get("entity_id"):
-        app_settings["sp"] = {"entity_id": sp["entity_id"]}
+    sp_entity_id = _string(sp, "entity_id", where + " sp")
+    if sp_entity_id:
+        app_settings["sp"] = {"entity_id": sp_entity_id}
     return {
-        "name": entry.get("name") or slug,
+        "name": _string(entry, "name", where) or slug,
         "provider_id": idp["entity_id"],
         "client_id": slug,
         "settings": app_settings,
     }
 
 
-def _oidc_app(entry: dict[str, Any], slugs: set[str], config: IdpConfig) -> dict[str, Any]:
-    slug = _slug(entry, "oidc", slugs)
-    where = f"PORTAL_IDP_CONFIG oidc[{slug}]"
-    server_url = _require(entry, "server_url", where).rstrip("/")
-    if server_url.rstrip("/").endswith(("/common/v2.0", "/organizations/v2.0")):
-        raise ConfigurationError(
-            f"{where}: Entra ID needs the tenant-specific issuer "
-            "(https://login.microsoftonline.com/<tenant-id>/v2.0), not /common or /organizations"
+def _oidc_app(entry: dict[str, Any], context: _Entry, config: IdpConfig) -> dict[str, Any]:
+    slug = _slug(entry, context)
+    where = context.where
+    _known_keys(entry, OIDC_KEYS, where)
+    server_url = _url(entry, "server_url", context, required=True).rstrip("/")
+    if server_url.endswith(("/common/v2.0", "/organizations/v2.0")):
+        raise _error(
+            where,
+            "Entra ID needs the tenant-specific issuer "
+            "(https://login.microsoftonline.com/<tenant-id>/v2.0), not /common or /organizations",
         )
     attributes = _attributes(entry, OIDC_ATTRIBUTES, where)
-    logout_url = entry.get("logout_url", "")
+    logout_url = _url(entry, "logout_url", context)
     _add_origins(
         config,
         [
-            _origin(server_url, where),
-            *entry.get("form_action_origins", []),
-            *([_origin(logout_url, where)] if logout_url else []),
+            _origin(server_url),
+            *_form_action_origins(entry, where),
+            *([_origin(logout_url)] if logout_url else []),
         ],
     )
     return {
         "provider_id": slug,
-        "name": entry.get("name") or slug,
-        "client_id": _require(entry, "client_id", where),
+        "name": _string(entry, "name", where) or slug,
+        "client_id": _string(entry, "client_id", where, required=True),
         "secret": _secret(entry, where),
         "settings": {
             "server_url": server_url,
-            "fetch_userinfo": bool(entry.get("fetch_userinfo", True)),
+            "fetch_userinfo": _boolean(entry, "fetch_userinfo", where, True),
             "uid_field": attributes["uid"][0],
-            "scope": entry.get("scope", ["openid", "profile", "email"]),
+            "scope": _string_list(entry, "scope", where, ["openid", "profile", "email"]),
             "portal": {"attributes": attributes, "logout_url": logout_url},
         },
     }
@@ -310,5 +440,5 @@ def _add_origins(config: IdpConfig, origins: list[str]) -> None:
             config.form_action_origins.append(origin)
 
 
-def load(value: str, *, env_role_map: str = "") -> IdpConfig:
-    return build(read_config_source(value), env_role_map=env_role_map)
+def load(value: str, *, env_role_map: str = "", require_https: bool = False) -> IdpConfig:
+    return build(read_config_source(value), env_role_map=env_role_map, require_https=require_https)
