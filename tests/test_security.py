@@ -55,7 +55,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
 
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "DJANGO_SECRET_KEY: must be set" in result.stderr
 
 
 PROBE = """
