@@ -310,11 +310,25 @@ if not re.fullmatch(r"[\w.:-]+", PORTAL_ZOOM_ID_ATTRIBUTE):
     raise ConfigurationError(
         "PORTAL_ZOOM_ID_ATTRIBUTE", f"{PORTAL_ZOOM_ID_ATTRIBUTE!r} is not an attribute name"
     )
-# Demo sign-in (pick a simulator user, no IdP) exists only with DEBUG; portal.checks refuses
-# to start with it on when DEBUG is off.
-PORTAL_DEMO_SIGNIN = env_bool("PORTAL_DEMO_SIGNIN", default=EMBEDDED and DEBUG)
+# Demo sign-in (pick a simulator user, no IdP) lets anyone be anyone, the portal admin too:
+# only in the embedded demo, that is no DATABASE_URL, no REDIS_URL, DEBUG on and the Zoom
+# simulator's demo credentials. Off by default once an IdP is configured.
+_EMBEDDED_DEMO = (
+    _DEMO_ZOOM
+    and not REDIS_URL
+    and (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET) == _ZOOM_CREDENTIALS
+)
+PORTAL_DEMO_SIGNIN = env_bool(
+    "PORTAL_DEMO_SIGNIN", default=_EMBEDDED_DEMO and not env_str("PORTAL_IDP_CONFIG")
+)
+if PORTAL_DEMO_SIGNIN and not _EMBEDDED_DEMO:
+    raise ConfigurationError(
+        "PORTAL_DEMO_SIGNIN",
+        "demo sign-in lets anyone sign in as anyone; it is allowed only in the embedded demo "
+        "(no DATABASE_URL, no REDIS_URL, DEBUG on, the Zoom simulator's demo credentials)",
+    )
 # Decided here, once: test runners turn DEBUG off later, production never turns it on.
-PORTAL_DEMO_MODE = DEBUG and PORTAL_DEMO_SIGNIN
+PORTAL_DEMO_MODE = PORTAL_DEMO_SIGNIN
 # Break-glass password sign-in to the Django admin: failures allowed per IP and per username.
 PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=1, maximum=1000)
 PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int(

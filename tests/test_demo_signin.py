@@ -40,11 +40,66 @@ def _check(**env: str | None) -> subprocess.CompletedProcess:
     )
 
 
+REFUSED = "configuration error: PORTAL_DEMO_SIGNIN: demo sign-in lets anyone sign in as anyone"
+
+
 def test_production_settings_refuse_to_start_with_demo_signin():
     result = _check(PORTAL_DEMO_SIGNIN="true")
-    assert result.returncode != 0
-    assert "portal.E001" in result.stderr
-    assert "PORTAL_DEMO_SIGNIN is on while DEBUG is off" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.startswith(REFUSED)
+
+
+@pytest.mark.parametrize(
+    "outside_the_demo",
+    [
+        {"DJANGO_DEBUG": "true"},
+        {"DATABASE_URL": None, "DJANGO_DEBUG": "true"},
+        {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None, "DJANGO_DEBUG": "0"},
+        {
+            "DATABASE_URL": None,
+            "REDIS_URL": None,
+            "CELERY_BROKER_URL": None,
+            "ZOOM_CLIENT_SECRET": "a-real-zoom-apps-secret",
+        },
+    ],
+    ids=["postgres-with-debug", "redis-with-debug", "embedded-debug-off", "real-zoom-secret"],
+)
+def test_demo_signin_is_refused_outside_the_embedded_demo(outside_the_demo):
+    """With DEBUG on but PostgreSQL, Redis or a real Zoom app, anyone would be the admin."""
+    result = _check(PORTAL_DEMO_SIGNIN="true", **outside_the_demo)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(REFUSED)
+
+
+EMBEDDED = {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
+EMBEDDED_DEBUG = {**EMBEDDED, "DJANGO_DEBUG": "true", "DJANGO_SECRET_KEY": None}
+for _name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"):
+    EMBEDDED_DEBUG[_name] = None
+PROBE = "import django; django.setup(); from django.conf import settings; print(settings.{})"
+
+
+def _setting(name: str, **env: str | None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(name)],
+        cwd=ROOT,
+        env=subprocess_env(DJANGO_SETTINGS_MODULE="portal.settings", **{**EMBEDDED_DEBUG, **env}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_embedded_demo_has_demo_signin():
+    assert _setting("PORTAL_DEMO_MODE", PORTAL_DEMO_SIGNIN=None, PORTAL_IDP_CONFIG=None) == "True"
+
+
+def test_demo_signin_is_off_by_default_once_an_idp_is_configured():
+    idp = '{"oidc": [{"slug": "x", "server_url": "https://idp.example.edu", "client_id": "c", "secret": "s"}]}'  # noqa: E501
+    assert _setting("PORTAL_DEMO_MODE", PORTAL_DEMO_SIGNIN=None, PORTAL_IDP_CONFIG=idp) == "False"
+    assert _setting("PORTAL_DEMO_MODE", PORTAL_DEMO_SIGNIN="true", PORTAL_IDP_CONFIG=idp) == "True"
 
 
 def test_production_settings_start_without_demo_signin():
