@@ -442,3 +442,53 @@ def _add_origins(config: IdpConfig, origins: list[str]) -> None:
 
 def load(value: str, *, env_role_map: str = "", require_https: bool = False) -> IdpConfig:
     return build(read_config_source(value), env_role_map=env_role_map, require_https=require_https)
+
+
+# --- SAML metadata_url: fetched when a SAML view needs it, cached, failures cached too ------
+METADATA_TIMEOUT = 5.0
+METADATA_FRESH_SECONDS = 4 * 3600
+# A host that hangs or fails costs one slow request a minute, not every request.
+METADATA_FAILURE_SECONDS = 60
+# The last good metadata serves while the host is down, for up to a week.
+METADATA_STALE_SECONDS = 7 * 24 * 3600
+
+
+class MetadataUnavailable(RuntimeError):
+    """The IdP's metadata could not be fetched, and no earlier copy is kept."""
+
+
+def fetch_metadata(idp: dict[str, Any]) -> dict[str, Any]:
+    """Stands in for allauth's fetch_metadata_url_config (installed by portal.apps).
+
+    Called only by allauth's SAML views (sign-in, ACS, SLS, SP metadata), never by other pages
+    or /healthz. Same answer as allauth's: OneLogin's parsed settings with an "idp" key.
+    """
+    import hashlib
+
+    from django.core.cache import cache
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    url, entity_id = idp["metadata_url"], idp["entity_id"]
+    key = "portal.saml.metadata." + hashlib.sha256(f"{url} {entity_id}".encode()).hexdigest()
+    fresh = cache.get(key)
+    if fresh is not None:
+        return fresh
+    failure = cache.get(f"{key}.failed")
+    if failure is None:
+        try:
+            parsed = OneLogin_Saml2_IdPMetadataParser.parse_remote(
+                url, entity_id=entity_id, timeout=METADATA_TIMEOUT
+            )
+            if not parsed.get("idp", {}).get("singleSignOnService", {}).get("url"):
+                raise ValueError(f"no IdP {entity_id} with a redirect sign-in URL in it")
+        except Exception as exc:  # urllib, lxml and the parser each raise their own
+            failure = f"IdP metadata {url} is unavailable: {exc}"
+            cache.set(f"{key}.failed", failure, METADATA_FAILURE_SECONDS)
+        else:
+            cache.set(key, parsed, METADATA_FRESH_SECONDS)
+            cache.set(f"{key}.stale", parsed, METADATA_STALE_SECONDS)
+            return parsed
+    stale = cache.get(f"{key}.stale")
+    if stale is not None:
+        return stale
+    raise MetadataUnavailable(failure)
