@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_config_errors import CASES, case_env, manage_check, prepare
+from tests.test_config_errors import CASES, FREE_TEXT, case_env, manage_check, prepare
 
 
 def _cell(text: str) -> str:
@@ -30,6 +30,8 @@ def main() -> None:
             line = " ⏎ ".join(result.stderr.strip().splitlines())
             name = case.name.split("=")[0]
             print(f"| {name} | {_cell(tried)} | {result.returncode} | {_cell(line)} |")
+    print()
+    print("Free text, where any value is valid:", ", ".join(f"`{n}`" for n in sorted(FREE_TEXT)))
 
 
 if __name__ == "__main__":

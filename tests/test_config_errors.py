@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import sso_config
 from tests.support import ROOT
 
 SECRET = "k" * 64
@@ -164,7 +166,31 @@ CASES = [
     _oidc("scope", "openid email"),
     _oidc("logout_url", 5),
     _oidc("name", 5),
+    _oidc("slug", "Entra ID", "slug"),
+    _oidc("attributes", {"groups": ["roles", 7]}, "attributes.groups"),
+    _oidc("form_action_origins", ["https://login.example.edu/path"], "origin"),
+    _saml("sp", {"entity_id": 5}, "entity_id"),
+    _saml("sp", {"x509cert": "MIIC", "private_key_file": "{dir}/binary"}, "private_key_file"),
 ]
+
+
+# Free text: any value is a valid one (an empty Zoom credential is reported by /healthz).
+FREE_TEXT = {
+    "PORTAL_NAME",
+    "PORTAL_INSTITUTION",
+    "ZOOM_ACCOUNT_ID",
+    "ZOOM_CLIENT_ID",
+    "ZOOM_CLIENT_SECRET",
+    "ZOOM_WEBHOOK_SECRET",
+}
+
+
+def readme_variables() -> set[str]:
+    """The variables of the README's settings table (`NAME` in a row's first cell)."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Settings") :].split("\n## ")[0]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
@@ -212,6 +238,17 @@ def assert_one_line_naming(result: subprocess.CompletedProcess, case: Case) -> N
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"configuration error: {case.variable}: "), lines[0]
     assert case.mentions in lines[0], lines[0]
+
+
+def test_every_variable_in_the_readme_is_tried_with_a_bad_value():
+    tried = {case.variable for case in CASES}
+    assert readme_variables() - FREE_TEXT - tried == set()
+
+
+def test_every_idp_entry_key_is_tried_with_a_bad_value():
+    for kind, keys in (("saml", sso_config.SAML_KEYS), ("oidc", sso_config.OIDC_KEYS)):
+        untried = {k for k in keys if not any(c.name.startswith(f"idp {kind}.{k}=") for c in CASES)}
+        assert untried == set(), kind
 
 
 def test_the_defaults_pass_the_check():
