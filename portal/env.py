@@ -31,7 +31,11 @@ ORIGIN = re.compile(
 class ConfigurationError(ImproperlyConfigured):
     """A setting in the environment or the IdP configuration is present but unusable."""
 
-    def __init__(self, variable: str, problem: str) -> None:
+    def __init__(self, variable: str, problem: str | None = None) -> None:
+        if problem is None:
+            # The older one-argument form, "NAME what is wrong": the first word names it.
+            variable, _, problem = variable.partition(" ")
+            variable = variable.rstrip(":")
         self.variable = variable
         # One line, whatever a parser's message held.
         self.problem = " ".join(problem.split())
@@ -74,7 +78,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigurationError(name, f"{value!r} is not a boolean; use true or false")
 
 
-def env_int(name: str, default: int, *, minimum: int, maximum: int = 10**9) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 10**9) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -87,7 +91,9 @@ def env_int(name: str, default: int, *, minimum: int, maximum: int = 10**9) -> i
     return number
 
 
-def env_float(name: str, default: float, *, minimum: float, maximum: float = 10.0**9) -> float:
+def env_float(
+    name: str, default: float, *, minimum: float = 0.0, maximum: float = 10.0**9
+) -> float:
     value = _raw(name)
     if value is None:
         return default

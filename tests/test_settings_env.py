@@ -60,3 +60,8 @@ def test_a_list_of_nothing_fails_instead_of_meaning_empty(monkeypatch):
 
     with pytest.raises(ConfigurationError, match="PORTAL_HOSTS: ',' lists nothing"):
         env_list("PORTAL_HOSTS", ["default.example.edu"])
+
+
+def test_the_one_argument_form_still_names_the_variable():
+    error = ConfigurationError("PORTAL_X must be at most 5\n(see README)")
+    assert (error.variable, str(error)) == ("PORTAL_X", "PORTAL_X: must be at most 5 (see README)")
