@@ -19,6 +19,9 @@ import pytest
 from portal import sso_config
 from tests.support import ROOT
 
+# A subprocess per case: a minute and more, so `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 SECRET = "k" * 64
 SAML = {
     "slug": "uni",
