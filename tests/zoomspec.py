@@ -1,35 +1,25 @@
 """Zoom's OpenAPI documents, read strictly, for validating requests and responses.
 
 `oneOf` is read as `anyOf` and every object that lists its properties is closed (see
-zoomsim/openapi.py and shared/NOTES.md), so a misspelled field fails. Later tests validate the
-hardening PATCH bodies with `request_errors`.
+zoomsim/openapi.py), so a misspelled field fails. Later tests validate the hardening PATCH
+bodies with `request_errors`. The operations come from zoomsim/spec/operations.json, extracted
+from Zoom's published documents (zoomsim/spec/SOURCE.md): nothing outside the repository is read.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 
-from zoomsim.openapi import strict
-
-SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "zoom-openapi"
-SPEC_FILES = ("Users.json", "Meetings.json", "Accounts.json")
+from zoomsim.openapi import load_operations, strict
 
 
 @cache
 def _documents() -> dict[str, dict]:
-    if not SPEC_DIR.is_dir():
-        pytest.fail(
-            f"Zoom's OpenAPI documents are missing: expected them in {SPEC_DIR} "
-            "(shared/zoom-openapi beside the clone)"
-        )
-    return {name: json.loads((SPEC_DIR / name).read_text()) for name in SPEC_FILES}
+    return load_operations()
 
 
 def _pattern(path: str) -> re.Pattern:

@@ -5,23 +5,55 @@ settings document matches several branches: we read `oneOf` as `anyOf`. We also 
 object that lists its properties (`additionalProperties: false`) so a misspelled field is
 refused, and merge `allOf` branches first (closing each branch alone would refuse any object
 that uses fields of two branches). tests/zoomspec.py applies the same reading to the whole
-documents; the simulator ships the two request schemas it validates in request_schemas.json,
-extracted by `python -m zoomsim.openapi SPEC_DIR`.
+documents. Nothing here reads outside the repository at run time: what the simulator and the
+tests need from Zoom's documents is extracted once into zoomsim/spec/ (see its SOURCE.md) by
+`scripts/extract-zoom-openapi SPEC_DIR`: the request schemas the simulator validates, every
+operation the portal uses (parameters, request body, responses; prose dropped from schemas),
+and the keys of the account's and groups' lock settings.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-SCHEMAS_FILE = Path(__file__).with_name("request_schemas.json")
+SPEC_DIR = Path(__file__).with_name("spec")
+SCHEMAS_FILE = SPEC_DIR / "request_schemas.json"
+OPERATIONS_FILE = SPEC_DIR / "operations.json"
+LOCK_KEYS_FILE = SPEC_DIR / "lock_keys.json"
+SOURCE_FILES = ("Users.json", "Meetings.json", "Accounts.json")
 
 # (spec file, path, method) of the request bodies the simulator validates.
 VALIDATED_REQUESTS = {
     "user_settings": ("Users.json", "/users/{userId}/settings", "patch"),
     "meeting": ("Meetings.json", "/meetings/{meetingId}", "patch"),
+}
+# Every operation the portal, the simulator and the tests use, by spec file.
+OPERATIONS = {
+    "Users.json": [
+        ("/users", "get"),
+        ("/users/{userId}", "get"),
+        ("/users/{userId}/settings", "get"),
+        ("/users/{userId}/settings", "patch"),
+        ("/groups", "get"),
+        ("/groups/{groupId}/settings", "get"),
+        ("/groups/{groupId}/lock_settings", "get"),
+    ],
+    "Meetings.json": [
+        ("/users/{userId}/meetings", "get"),
+        ("/meetings/{meetingId}", "get"),
+        ("/meetings/{meetingId}", "patch"),
+    ],
+    "Accounts.json": [
+        ("/accounts/{accountId}/settings", "get"),
+        ("/accounts/{accountId}/lock_settings", "get"),
+    ],
+}
+# Whose lock settings -> the operation that answers them (every branch of its 200 response).
+LOCK_OPERATIONS = {
+    "account": ("Accounts.json", "/accounts/{accountId}/lock_settings"),
+    "group": ("Users.json", "/groups/{groupId}/lock_settings"),
 }
 
 
@@ -82,6 +114,20 @@ def load_request_schemas() -> dict[str, dict]:
     return json.loads(SCHEMAS_FILE.read_text())
 
 
+def load_operations() -> dict[str, dict]:
+    """Spec file -> {"paths": {template: {method: operation}}}, as extracted (not strict)."""
+    return json.loads(OPERATIONS_FILE.read_text())
+
+
+def load_lock_keys() -> dict[str, dict[str, frozenset[str]]]:
+    """ "account" or "group" -> section -> the lock keys Zoom's lock settings hold there."""
+    extracted = json.loads(LOCK_KEYS_FILE.read_text())
+    return {
+        whose: {section: frozenset(keys) for section, keys in sections.items()}
+        for whose, sections in extracted.items()
+    }
+
+
 _TYPES = {
     "string": (str,),
     "integer": (int,),
@@ -127,7 +173,7 @@ def errors(schema: dict, value: Any, path: str = "") -> list[dict[str, str]]:
 
 
 def _without_prose(schema: Any) -> Any:
-    """The schema less descriptions and examples: the simulator needs only the rules."""
+    """The schema less descriptions and examples: validating needs only the rules."""
     if isinstance(schema, list):
         return [_without_prose(item) for item in schema]
     if not isinstance(schema, dict):
@@ -143,15 +189,59 @@ def _without_prose(schema: Any) -> Any:
     return out
 
 
-def extract(spec_dir: Path) -> None:
-    """Write the strict request schemas the simulator validates to request_schemas.json."""
+def _operation_without_prose(operation: dict) -> dict:
+    """Parameters, request body and responses; schemas without prose, responses' descriptions
+    kept (they hold Zoom's error codes)."""
+    kept: dict[str, Any] = {"operationId": operation.get("operationId")}
+    kept["parameters"] = [
+        {k: _without_prose(v) for k, v in p.items() if k in {"name", "in", "required", "schema"}}
+        for p in operation.get("parameters", [])
+    ]
+    if "requestBody" in operation:
+        kept["requestBody"] = _without_prose(operation["requestBody"])
+    kept["responses"] = {
+        status: {
+            "description": answer.get("description", ""),
+            **({"content": _without_prose(answer["content"])} if "content" in answer else {}),
+        }
+        for status, answer in operation["responses"].items()
+    }
+    return kept
+
+
+def _lock_keys(document: dict, path: str) -> dict[str, list[str]]:
+    schema = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    keys: dict[str, set[str]] = {}
+    for branch in schema["schema"].get("oneOf", [schema["schema"]]):
+        for section, sub in branch.get("properties", {}).items():
+            keys.setdefault(section, set()).update(sub.get("properties", {}))
+    return {section: sorted(names) for section, names in sorted(keys.items())}
+
+
+def extract(spec_dir: Path) -> list[Path]:
+    """Write zoomsim/spec/ from Zoom's documents in `spec_dir`; answers the files written."""
+    documents = {name: json.loads((spec_dir / name).read_text()) for name in SOURCE_FILES}
+    SPEC_DIR.mkdir(exist_ok=True)
     schemas = {
         name: _without_prose(request_schema(spec_dir, *where))
         for name, where in VALIDATED_REQUESTS.items()
     }
-    SCHEMAS_FILE.write_text(json.dumps(schemas, separators=(",", ":"), sort_keys=True) + "\n")
-
-
-if __name__ == "__main__":
-    extract(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/zoom-openapi"))
-    print(f"wrote {SCHEMAS_FILE}")
+    operations = {
+        name: {"info": documents[name].get("info", {}), "paths": {}} for name in OPERATIONS
+    }
+    for name, wanted in OPERATIONS.items():
+        for path, method in wanted:
+            operation = documents[name]["paths"][path][method]
+            operations[name]["paths"].setdefault(path, {})[method] = _operation_without_prose(
+                operation
+            )
+    lock_keys = {
+        whose: _lock_keys(documents[name], path) for whose, (name, path) in LOCK_OPERATIONS.items()
+    }
+    for target, content in [
+        (SCHEMAS_FILE, schemas),
+        (OPERATIONS_FILE, operations),
+        (LOCK_KEYS_FILE, lock_keys),
+    ]:
+        target.write_text(json.dumps(content, separators=(",", ":"), sort_keys=True) + "\n")
+    return [SCHEMAS_FILE, OPERATIONS_FILE, LOCK_KEYS_FILE]
