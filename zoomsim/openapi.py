@@ -22,7 +22,13 @@ SPEC_DIR = Path(__file__).with_name("spec")
 SCHEMAS_FILE = SPEC_DIR / "request_schemas.json"
 OPERATIONS_FILE = SPEC_DIR / "operations.json"
 LOCK_KEYS_FILE = SPEC_DIR / "lock_keys.json"
+WEBHOOKS_FILE = SPEC_DIR / "webhooks.json"
 SOURCE_FILES = ("Users.json", "Meetings.json", "Accounts.json")
+# The webhook events the simulator sends and the portal receives, by spec file.
+WEBHOOKS = {
+    "Users.webhooks.json": ("user.settings_updated",),
+    "Accounts.webhooks.json": ("account.settings_updated", "account.lock_settings_updated"),
+}
 
 # (spec file, path, method) of the request bodies the simulator validates.
 VALIDATED_REQUESTS = {
@@ -117,6 +123,11 @@ def load_request_schemas() -> dict[str, dict]:
 def load_operations() -> dict[str, dict]:
     """Spec file -> {"paths": {template: {method: operation}}}, as extracted (not strict)."""
     return json.loads(OPERATIONS_FILE.read_text())
+
+
+def load_webhook_schemas() -> dict[str, dict]:
+    """Event name -> the schema of its request body, as extracted (not strict)."""
+    return json.loads(WEBHOOKS_FILE.read_text())
 
 
 def load_lock_keys() -> dict[str, dict[str, frozenset[str]]]:
@@ -238,10 +249,17 @@ def extract(spec_dir: Path) -> list[Path]:
     lock_keys = {
         whose: _lock_keys(documents[name], path) for whose, (name, path) in LOCK_OPERATIONS.items()
     }
+    webhooks = {}
+    for name, events in WEBHOOKS.items():
+        document = json.loads((spec_dir / name).read_text())["webhooks"]
+        for event in events:
+            body = document[event]["post"]["requestBody"]["content"]["application/json"]
+            webhooks[event] = _without_prose(body["schema"])
     for target, content in [
+        (WEBHOOKS_FILE, webhooks),
         (SCHEMAS_FILE, schemas),
         (OPERATIONS_FILE, operations),
         (LOCK_KEYS_FILE, lock_keys),
     ]:
         target.write_text(json.dumps(content, separators=(",", ":"), sort_keys=True) + "\n")
-    return [SCHEMAS_FILE, OPERATIONS_FILE, LOCK_KEYS_FILE]
+    return [SCHEMAS_FILE, OPERATIONS_FILE, LOCK_KEYS_FILE, WEBHOOKS_FILE]
