@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from audits import zoom
-from tests.zoomspec import request_errors, response_errors
+from tests.zoomspec import _operation_for, request_errors, response_errors
 from zoomsim import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from zoomsim.seed import HARDENED
 
@@ -78,6 +78,45 @@ def test_account_settings_and_locks_match_the_schema(raw):
     assert_valid("GET", "/accounts/me/lock_settings", *raw("GET", "/accounts/me/lock_settings"))
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/me/settings",
+        "/accounts/me/lock_settings",
+        "/groups/{group}/settings",
+        "/groups/{group}/lock_settings",
+    ],
+)
+def test_settings_and_locks_with_and_without_the_option_match_the_schema(raw, path):
+    _, groups = raw("GET", "/groups")
+    assert_valid("GET", "/groups", 200, groups)
+    for group in groups["groups"]:
+        concrete = path.format(group=group["id"])
+        assert_valid("GET", concrete, *raw("GET", concrete))
+        assert_valid("GET", concrete, *raw("GET", concrete, option="meeting_security"))
+
+
+def test_a_group_made_through_the_control_api_matches_the_schema(raw, zoomsim):
+    zoomsim.put_group(
+        "g1",
+        {
+            "name": "Law",
+            "settings": {"schedule_meeting": {"host_video": False}},
+            "locks": {
+                "schedule_meeting": {"host_video": True},
+                "meeting_security": {"pmi_password": True},
+            },
+            "members": ["default.host@utoronto.ca"],
+        },
+    )
+    for path in ("/groups/g1/settings", "/groups/g1/lock_settings"):
+        assert_valid("GET", path, *raw("GET", path))
+        assert_valid("GET", path, *raw("GET", path, option="meeting_security"))
+    assert_valid(
+        "GET", "/users/default.host@utoronto.ca", *raw("GET", "/users/default.host@utoronto.ca")
+    )
+
+
 def test_error_statuses_are_documented(raw):
     for method, path, body, expected in [
         ("GET", "/users/nobody@utoronto.ca", None, 404),
@@ -85,6 +124,8 @@ def test_error_statuses_are_documented(raw):
         ("GET", "/users/pending.host@utoronto.ca/settings", None, 400),
         ("PATCH", "/users/default.host@utoronto.ca/settings", {"feature": {"nope": 1}}, 400),
         ("GET", "/meetings/1", None, 404),
+        ("GET", "/groups/nope/settings", None, 404),
+        ("GET", "/groups/nope/lock_settings", None, 404),
     ]:
         status, answer = raw(method, path, body)
         assert status == expected
@@ -113,6 +154,20 @@ def test_every_request_the_client_sends_is_one_zoom_accepts(zoomsim):
         problems = request_errors(request["method"], path, request["query"], request.get("body"))
         assert problems == [], f"{request['method']} {path}: {problems}"
         assert request["status"] in {200, 204}
+
+
+def test_error_codes_are_the_ones_zoom_documents(raw):
+    """The code is named in the operation's documented answer for that status."""
+    for method, path, query, expected in [
+        ("GET", "/users/pending.host@utoronto.ca/settings", {}, (400, 1120)),
+        ("GET", "/users/nobody@utoronto.ca/settings", {}, (404, 1001)),
+        ("GET", "/groups/nope/lock_settings", {}, (404, 4130)),
+        ("GET", "/users", {"page_size": "many"}, (400, 300)),
+    ]:
+        status, answer = raw(method, path, **query)
+        assert (status, answer["code"]) == expected
+        documented = _operation_for(method, path)["responses"][str(status)]["description"]
+        assert f"`{expected[1]}`" in documented, f"{path}: code {expected[1]} is not documented"
 
 
 def test_a_misspelled_field_fails_validation_here_too():

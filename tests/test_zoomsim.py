@@ -90,7 +90,7 @@ def test_control_api_is_refused_without_allow_control(tmp_path):
 def test_errors_have_zoom_codes(zoomsim):
     assert api(zoomsim, "GET", "/users/nobody@utoronto.ca").json()["code"] == 1001
     pending = api(zoomsim, "GET", "/users/pending.host@utoronto.ca/settings")
-    assert (pending.status_code, pending.json()["code"]) == (400, 1000)
+    assert (pending.status_code, pending.json()["code"]) == (400, 1120)  # as Zoom documents
     expired = api(zoomsim, "GET", f"/users/{HOST}", bearer="zsim.made-up")
     assert (expired.status_code, expired.json()["code"]) == (401, 124)
 
@@ -215,3 +215,138 @@ def test_settings_changed_in_zoom_send_a_signed_webhook(tmp_path, webhook_receiv
     assert event["payload"]["object"]["settings"] == {"in_meeting": {"waiting_room": False}}
     assert event["payload"]["old_object"]["settings"] == {"in_meeting": {"waiting_room": True}}
     jsonschema.validate(event, strict(load_webhook_schemas()["user.settings_updated"]))
+
+
+# --- issue 12: options, groups, lock keys, paging --------------------------------------------
+def get(sim, path: str, bearer: str, **params) -> requests.Response:
+    return requests.get(
+        f"{sim.url}/v2{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/me/settings",
+        "/accounts/me/lock_settings",
+        f"/users/{HOST}/settings",
+        "/groups/{medicine}/settings",
+        "/groups/{medicine}/lock_settings",
+    ],
+)
+def test_meeting_security_comes_only_with_the_option_and_alone(zoomsim, path):
+    bearer = token(zoomsim)
+    medicine = next(g for g in get(zoomsim, "/groups", bearer).json()["groups"])["id"]
+    path = path.format(medicine=medicine)
+
+    without = get(zoomsim, path, bearer).json()
+    only = get(zoomsim, path, bearer, option="meeting_security").json()
+
+    assert "meeting_security" not in without
+    assert without
+    assert list(only) == ["meeting_security"]
+    assert only["meeting_security"], "the meeting_security section is seeded, not empty"
+
+
+def test_seeded_groups_lock_the_waiting_room_on_and_off(zoomsim):
+    bearer = token(zoomsim)
+    groups = {g["name"]: g for g in get(zoomsim, "/groups", bearer).json()["groups"]}
+    assert set(groups) == {"Medicine", "Large lecture"}
+    assert groups["Medicine"]["total_members"] == 1
+    lead = get(zoomsim, "/users/medicine.lead@utoronto.ca", bearer).json()
+    lecture = get(zoomsim, "/users/lecture.host@utoronto.ca", bearer).json()
+    assert lead["group_ids"] == [groups["Medicine"]["id"]]
+    assert lecture["group_ids"] == [groups["Large lecture"]["id"]]
+    locks = get(zoomsim, f"/groups/{groups['Medicine']['id']}/lock_settings", bearer,
+                option="meeting_security").json()  # fmt: skip
+    assert locks["meeting_security"]["waiting_room"] is True
+
+    # The posture says off (mixed) and on (hardened); the groups' locks say otherwise.
+    lead_settings = get(zoomsim, "/users/medicine.lead@utoronto.ca/settings", bearer).json()
+    lecture_settings = get(zoomsim, "/users/lecture.host@utoronto.ca/settings", bearer).json()
+    assert lead_settings["in_meeting"]["waiting_room"] is True
+    assert lecture_settings["in_meeting"]["waiting_room"] is False
+
+
+def test_a_group_lock_keeps_its_value_against_a_patch_and_the_account_lock_wins(zoomsim):
+    zoomsim.put_group(
+        "g-passcodes",
+        {
+            "name": "Passcodes",
+            "settings": {"schedule_meeting": {"require_password_for_instant_meetings": True}},
+            "locks": {"schedule_meeting": {"require_password_for_instant_meetings": True}},
+            "members": [HOST],
+        },
+    )
+    off = {"schedule_meeting": {"require_password_for_instant_meetings": False}}
+
+    assert api(zoomsim, "PATCH", f"/users/{HOST}/settings", off).status_code == 204
+    settings = api(zoomsim, "GET", f"/users/{HOST}/settings").json()
+    assert settings["schedule_meeting"]["require_password_for_instant_meetings"] is True
+    assert api(zoomsim, "GET", f"/users/{HOST}").json()["group_ids"] == ["g-passcodes"]
+
+    # The account's own lock on the waiting room, through meeting_security only.
+    zoomsim.put_account(
+        {
+            "lock_settings": {"meeting_security": {"waiting_room": True}},
+            "lock_behaviour": "reject",
+        }
+    )
+    refused = api(
+        zoomsim, "PATCH", f"/users/{HOST}/settings", {"in_meeting": {"waiting_room": False}}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, 200)
+    assert "in_meeting.waiting_room (locked by the account admin)" in refused.json()["message"]
+    refused = api(zoomsim, "PATCH", f"/users/{HOST}/settings", off)
+    assert "(locked by the group Passcodes)" in refused.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("where", "locks", "named"),
+    [
+        ("account", {"in_meeting": {"waiting_room": True}}, "in_meeting.waiting_room"),
+        (
+            "account",
+            {"meeting_security": {"waiting_rooms": True}},
+            "meeting_security.waiting_rooms",
+        ),
+        ("group", {"in_meeting": {"nope": True}}, "in_meeting.nope"),
+        ("group", {"chat": {"share_files": True}}, "chat"),
+    ],
+)
+def test_an_unknown_lock_key_is_refused_naming_it(zoomsim, where, locks, named):
+    if where == "account":
+        path, body = "/_sim/account", {"lock_settings": locks}
+    else:
+        path, body = "/_sim/groups/g1", {"name": "G", "locks": locks, "members": [HOST]}
+
+    answer = requests.put(f"{zoomsim.url}{path}", json=body, timeout=10)
+
+    assert answer.status_code == 400
+    assert named in answer.json()["message"]
+    user = api(zoomsim, "GET", f"/users/{HOST}").json()
+    assert user["group_ids"] == []  # nothing was kept
+
+
+def test_user_paging_follows_zoom(zoomsim):
+    bearer = token(zoomsim)
+    everyone = get(zoomsim, "/users", bearer, page_size=2000).json()
+    assert len(everyone["users"]) == everyone["total_records"] == 55
+    assert everyone["next_page_token"] == ""
+
+    second = get(zoomsim, "/users", bearer, page_size=20, page_number=2).json()
+    assert [u["id"] for u in second["users"]] == [u["id"] for u in everyone["users"][20:40]]
+    assert second["page_number"] == 2
+
+    wrong = get(zoomsim, "/users", bearer, page_size="many")
+    assert wrong.status_code == 400
+    assert wrong.json()["code"] == 300
+    assert "page_size" in str(wrong.json())
+
+
+def test_an_unknown_group_is_zooms_404(zoomsim):
+    answer = api(zoomsim, "GET", "/groups/nope/lock_settings")
+    assert (answer.status_code, answer.json()["code"]) == (404, 4130)

@@ -59,6 +59,8 @@ def control(sim: Simulator, method: str, path: str, query: dict, body: Any) -> t
             sim.config.faults = {**DEFAULT_FAULTS, **body}
         return 200, sim.config.faults
     if path == "/_sim/account" and method == "PUT":
+        if "lock_settings" in body:
+            sim.check_lock_keys(body["lock_settings"], "account")
         with state.lock:
             account = state.data["account"]
             for key in ("settings", "lock_settings"):
@@ -70,6 +72,9 @@ def control(sim: Simulator, method: str, path: str, query: dict, body: Any) -> t
             return 200, {
                 k: account[k] for k in ("id", "settings", "lock_settings", "lock_behaviour")
             }
+    group = re.match(r"^/_sim/groups/(?P<id>[^/]+)$", path)
+    if group and method == "PUT":
+        return 200, put_group(sim, unquote(group["id"]), body)
     match = re.match(r"^/_sim/users/(?P<email>[^/]+)(?P<settings>/settings)?$", path)
     if match and method == "PUT" and not match["settings"]:
         return 200, put_user(sim, unquote(match["email"]), body)
@@ -97,3 +102,30 @@ def put_user(sim: Simulator, email: str, payload: dict[str, Any]) -> dict[str, A
         state.data["users"][user["id"]] = record
         state.save()
         return state.snapshot(record)
+
+
+def put_group(sim: Simulator, group_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Create or replace a group: name, settings, locks (keys checked against Zoom's group
+    lock settings) and members (e-mails or ids; every other user leaves the group)."""
+    locks = payload.get("locks", {})
+    sim.check_lock_keys(locks, "group")
+    state = sim.state
+    with state.lock:
+        members = []
+        for member in payload.get("members", []):
+            record = state.find_user(str(member))
+            if record is None:
+                raise zoom_error(404, 1001, f"User does not exist: {member}.")
+            members.append(record["user"]["id"])
+        group = {
+            "id": group_id,
+            "name": str(payload.get("name") or group_id),
+            "settings": payload.get("settings", {}),
+            "lock_settings": locks,
+        }
+        state.data.setdefault("groups", {})[group_id] = group
+        for record in state.data["users"].values():
+            ids = [g for g in record["user"].get("group_ids", []) if g != group_id]
+            record["user"]["group_ids"] = ids + [group_id] * (record["user"]["id"] in members)
+        state.save()
+        return {**state.snapshot(group), "members": members}

@@ -266,6 +266,25 @@ def account_settings() -> dict[str, Any]:
             "participant_phone_masking": {"enable": False, "masking_type": "mask_default"},
         },
         "email_notification": {"cloud_recording_available_reminder": True, "jbh_reminder": True},
+        # Answered only with ?option=meeting_security, as Zoom does.
+        "meeting_security": {
+            "auto_security": True,
+            "block_user_domain": False,
+            "embed_password_in_join_link": False,
+            "encryption_type": "enhanced_encryption",
+            "end_to_end_encrypted_meetings": True,
+            "meeting_password": True,
+            "only_authenticated_can_join_from_webclient": False,
+            "phone_password": True,
+            "pmi_password": True,
+            "require_password_for_scheduled_meeting": True,
+            "waiting_room": True,
+            "waiting_room_settings": {
+                "participants_to_place_in_waiting_room": 0,
+                "users_who_can_admit_participants_from_waiting_room": 0,
+                "whitelisted_domains_for_waiting_room": "",
+            },
+        },
     }
 
 
@@ -292,7 +311,40 @@ def account_lock_settings() -> dict[str, Any]:
         },
         "audio_conferencing": {"participant_phone_masking": False},
         "email_notification": {"jbh_reminder": False},
+        # Answered only with ?option=meeting_security; nothing locked there in the seed.
+        "meeting_security": {
+            "auto_security": False,
+            "embed_password_in_join_link": False,
+            "end_to_end_encrypted_meetings": False,
+            "meeting_password": False,
+            "pmi_password": False,
+            "waiting_room": False,
+        },
     }
+
+
+# Groups between the account and its users (account lock > group lock > user).
+# name -> (settings, lock settings, members); the README lists the members.
+UNLOCKED_IN_GROUP = {
+    "in_meeting": {"screen_sharing": False},
+    "recording": {"auto_recording": False},
+}
+GROUPS = {
+    "Medicine": (
+        {"in_meeting": {"waiting_room": True}, "meeting_security": {"waiting_room": True}},
+        {**UNLOCKED_IN_GROUP, "meeting_security": {"waiting_room": True}},
+        ["medicine.lead@utoronto.ca"],
+    ),
+    "Large lecture": (
+        {"in_meeting": {"waiting_room": False}, "meeting_security": {"waiting_room": False}},
+        {**UNLOCKED_IN_GROUP, "meeting_security": {"waiting_room": True}},
+        ["lecture.host@utoronto.ca"],
+    ),
+}
+
+
+def group_id(name: str) -> str:
+    return zoom_id(f"group:{name}")
 
 
 # email, first name, last name, dept, posture, status, last client version
@@ -303,6 +355,8 @@ NAMED_USERS = [
     ("old.client", "Oliver", "Clement", "Chemistry", "mixed", "active", "5.4.9.2340"),
     ("pending.host", "Priya", "Desai", "Mathematics", "default", "pending", ""),
     ("meetings.host", "Miriam", "Osei", "Medicine", "default", "active", "6.3.1.47320"),
+    ("medicine.lead", "Nia", "Mensah", "Medicine", "mixed", "active", "6.4.0.50800"),
+    ("lecture.host", "Theo", "Lavoie", "Economics", "hardened", "active", "6.4.2.51220"),
     (
         "helpdesk.staff",
         "Hugo",
@@ -524,7 +578,18 @@ def seed_state(today: date | None = None, total_users: int = 56) -> dict[str, An
             mute_upon_entry=False,
         ),
     ]
+    groups = {}
+    for name, (settings, locks, members) in GROUPS.items():
+        groups[group_id(name)] = {
+            "id": group_id(name),
+            "name": name,
+            "settings": copy.deepcopy(settings),
+            "lock_settings": copy.deepcopy(locks),
+        }
+        for email in members:
+            users[zoom_id(email)]["user"]["group_ids"].append(group_id(name))
     return {
+        "groups": groups,
         "account": {
             "id": DEMO_ACCOUNT_ID,
             "credentials": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},

@@ -39,6 +39,9 @@ ROUTES: list[tuple[str, re.Pattern, str, str]] = [
         ("PATCH", r"^/v2/meetings/(?P<meeting>[^/]+)$", "patch_meeting", LIGHT),
         ("GET", r"^/v2/accounts/(?P<account>[^/]+)/settings$", "account_settings", MEDIUM),
         ("GET", r"^/v2/accounts/(?P<account>[^/]+)/lock_settings$", "lock_settings", MEDIUM),
+        ("GET", r"^/v2/groups$", "list_groups", MEDIUM),
+        ("GET", r"^/v2/groups/(?P<group>[^/]+)/settings$", "group_settings", MEDIUM),
+        ("GET", r"^/v2/groups/(?P<group>[^/]+)/lock_settings$", "group_lock_settings", MEDIUM),
     ]
 ]
 

@@ -60,6 +60,33 @@ LIST_MEETING_FIELDS = (
 )
 # Lock keys that name a user field differently (Zoom's own inconsistency).
 LOCK_ALIASES = {("schedule_meeting", "participant_video"): "participants_video"}
+# One setting shown in two places of a user's settings: locking one locks both.
+TWINS = {
+    ("meeting_security", "waiting_room"): ("in_meeting", "waiting_room"),
+    ("in_meeting", "waiting_room"): ("meeting_security", "waiting_room"),
+    ("meeting_security", "embed_password_in_join_link"): (
+        "schedule_meeting",
+        "embed_password_in_join_link",
+    ),
+    ("schedule_meeting", "embed_password_in_join_link"): (
+        "meeting_security",
+        "embed_password_in_join_link",
+    ),
+}
+MAX_PAGE_SIZE = {"users": 2000, "meetings": 300, "groups": 300}
+# The values of `option` each settings or lock endpoint documents; meeting_security is modelled.
+OPTIONS = {
+    "get_settings": {"meeting_authentication", "recording_authentication", "meeting_security"},
+    "account_settings": {
+        "meeting_authentication",
+        "recording_authentication",
+        "security",
+        "meeting_security",
+    },
+    "group_settings": {"meeting_authentication", "recording_authentication", "meeting_security"},
+    "lock_settings": {"meeting_security"},
+    "group_lock_settings": {"meeting_security"},
+}
 DEFAULT_FAULTS: dict[str, Any] = {
     "latency": 0.0,  # seconds added to every API answer
     "error_rate": 0.0,  # share of API requests answered with error_status
@@ -74,6 +101,7 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "daily_limits": {},  # requests per category per UTC day: {"Medium": 1000}
 }
 MAX_DAILY_MEETING_UPDATES = 100
+MISSING = object()
 
 
 class Reply(Exception):
@@ -114,6 +142,7 @@ class Simulator:
         self.sequence = 0
         self.generation = 0  # bumped by a reset: answers to older requests are not logged
         self.request_schemas = openapi.load_request_schemas()
+        self.lock_keys = openapi.load_lock_keys()
 
     # --- bookkeeping -----------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -229,12 +258,16 @@ class Simulator:
     def active_user_or_400(self, user_id: str) -> dict[str, Any]:
         record = self.user_or_404(user_id)
         if record["user"]["status"] == "pending":
-            raise zoom_error(
-                400,
-                1000,
-                f"User has not accepted the invitation to the account: {record['user']['email']}.",
-            )
+            # The code and message Zoom documents for this operation's 400.
+            message = "A valid invitation to join the Zoom account was not found for this user."
+            raise zoom_error(400, 1120, message)
         return record
+
+    def group_or_404(self, group_id: str) -> dict[str, Any]:
+        group = self.state.data.get("groups", {}).get(unquote(group_id))
+        if group is None:
+            raise zoom_error(404, 4130, f"Group does not exist: {unquote(group_id)}.")
+        return group
 
     def meeting_or_404(self, meeting_id: str) -> dict[str, Any]:
         meeting = self.state.data["meetings"].get(str(meeting_id))
@@ -248,34 +281,91 @@ class Simulator:
             raise zoom_error(404, 2001, f"Account does not exist: {account_id}.")
         return account
 
-    def locked_fields(self) -> list[tuple[str, str]]:
-        """(section, user field) pairs the account locks."""
-        locks = self.state.data["account"]["lock_settings"]
-        return [
-            (section, LOCK_ALIASES.get((section, key), key))
-            for section, values in locks.items()
-            if isinstance(values, dict)
-            for key, locked in values.items()
-            if locked is True
-        ]
+    def lock_layers(self, user: dict[str, Any]) -> list[tuple[str, dict, dict]]:
+        """(who, lock settings, settings) from the strongest: the account, then its groups."""
+        account = self.state.data["account"]
+        layers = [("the account admin", account["lock_settings"], account["settings"])]
+        groups = self.state.data.get("groups", {})
+        for group_id in user.get("group_ids", []):
+            if group_id in groups:
+                group = groups[group_id]
+                layers.append(
+                    (f"the group {group['name']}", group["lock_settings"], group["settings"])
+                )
+        return layers
+
+    def locked_fields(self, user: dict[str, Any]) -> dict[tuple[str, str], tuple[str, Any]]:
+        """(section, user field) -> (who locks it, the value it holds, or MISSING)."""
+        locked: dict[tuple[str, str], tuple[str, Any]] = {}
+        for who, locks, settings in self.lock_layers(user):
+            for section, values in locks.items():
+                if not isinstance(values, dict):
+                    continue
+                for key, on in values.items():
+                    if on is not True:
+                        continue
+                    twin = TWINS.get((section, key))
+                    value = settings.get(section, {}).get(key, MISSING)
+                    if value is MISSING and twin:
+                        value = settings.get(twin[0], {}).get(twin[1], MISSING)
+                    for place in ((section, LOCK_ALIASES.get((section, key), key)), twin):
+                        if place and place not in locked:  # a stronger layer already holds it
+                            locked[place] = (who, value)
+        return locked
 
     def effective_settings(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A user's settings as Zoom shows them: a locked field carries the account's value."""
+        """A user's settings as Zoom shows them: a locked field carries the locking level's
+        value (the account's before a group's)."""
         settings = json.loads(json.dumps(record["settings"]))
-        account = self.state.data["account"]["settings"]
-        for section, key in self.locked_fields():
-            account_key = next(
-                (k for (s, k), v in LOCK_ALIASES.items() if s == section and v == key), key
-            )
-            if account_key in account.get(section, {}) and key in settings.get(section, {}):
-                settings[section][key] = account[section][account_key]
+        for (section, key), (_, value) in self.locked_fields(record["user"]).items():
+            if value is not MISSING and key in settings.get(section, {}):
+                settings[section][key] = value
         return settings
+
+    def unknown_lock_keys(self, locks: Any, whose: str) -> list[str]:
+        """Lock keys that Zoom's lock-settings schema does not hold (for "account" or "group")."""
+        if not isinstance(locks, dict):
+            return ["(the lock settings must be an object)"]
+        known = self.lock_keys[whose]
+        unknown = []
+        for section, values in locks.items():
+            if section not in known or not isinstance(values, dict):
+                unknown.append(section)
+                continue
+            unknown += [f"{section}.{key}" for key in values if key not in known[section]]
+        return unknown
+
+    def check_lock_keys(self, locks: Any, whose: str) -> None:
+        unknown = self.unknown_lock_keys(locks, whose)
+        if unknown:
+            raise zoom_error(
+                400,
+                300,
+                f"Unknown lock setting {', '.join(unknown)}: not a key of the {whose}'s lock "
+                "settings in Zoom's API (see zoomsim/spec/lock_keys.json).",
+                errors=[{"field": key, "message": "Invalid field."} for key in unknown],
+            )
+
+    @staticmethod
+    def with_option(document: dict[str, Any], query: dict, name: str) -> dict[str, Any]:
+        """Zoom's `option`: meeting_security answers that section alone; without an option the
+        section is left out (the two branches of the response's oneOf)."""
+        option = query.get("option", [""])[0]
+        if option == "meeting_security":
+            return {"meeting_security": document.get("meeting_security", {})}
+        if option and option not in OPTIONS[name]:
+            raise zoom_error(400, 300, f"Invalid field: option={option}.")
+        if option:
+            return {}  # a documented option the simulator does not model: nothing in it
+        return {k: v for k, v in document.items() if k != "meeting_security"}
 
     def paginate(
         self, items: list[dict], query: dict[str, list[str]], key: str, default_size: int
     ) -> dict[str, Any]:
-        size = min(max(int(query.get("page_size", [default_size])[0]), 1), 300)
-        offset = 0
+        """Zoom's paging: page_size (up to the operation's maximum), next_page_token, and the
+        deprecated page_number; a value that is not a number is a 400 as Zoom answers it."""
+        size = min(max(self.number(query, "page_size", default_size), 1), MAX_PAGE_SIZE[key])
+        offset = (max(self.number(query, "page_number", 1), 1) - 1) * size
         token = query.get("next_page_token", [""])[0]
         if token:
             try:
@@ -300,6 +390,21 @@ class Simulator:
             key: page,
         }
 
+    @staticmethod
+    def number(query: dict[str, list[str]], name: str, default: int) -> int:
+        value = query.get(name, [""])[0]
+        if value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise zoom_error(
+                400,
+                300,
+                "Validation Failed.",
+                errors=[{"field": name, "message": f"Invalid value: {value!r} is not a number."}],
+            ) from None
+
     def handle_api(self, name: str, params: dict[str, str], query: dict, body: Any) -> Any:
         data = self.state.data
         with self.state.lock:
@@ -312,10 +417,7 @@ class Simulator:
                 return self.state.snapshot(self.user_or_404(params["user"])["user"])
             if name == "get_settings":
                 settings = self.effective_settings(self.active_user_or_400(params["user"]))
-                if query.get("option", [""])[0] == "meeting_security":
-                    return {"meeting_security": settings["meeting_security"]}
-                settings.pop("meeting_security", None)
-                return settings
+                return self.with_option(settings, query, name)
             if name == "list_meetings":
                 user = self.user_or_404(params["user"])["user"]
                 return self.paginate(self.upcoming(user, query), query, "meetings", 30)
@@ -323,16 +425,32 @@ class Simulator:
                 return self.state.snapshot(self.meeting_or_404(params["meeting"]))
             if name == "account_settings":
                 settings = self.account_or_404(params["account"])["settings"]
-                if query.get("option", [""])[0] == "meeting_security":
-                    return {"meeting_security": settings.get("meeting_security", {})}
-                return self.state.snapshot(settings)
+                return self.state.snapshot(self.with_option(settings, query, name))
             if name == "lock_settings":
-                return self.state.snapshot(self.account_or_404(params["account"])["lock_settings"])
+                locks = self.account_or_404(params["account"])["lock_settings"]
+                return self.state.snapshot(self.with_option(locks, query, name))
+            if name == "list_groups":
+                groups = [
+                    {"id": g["id"], "name": g["name"], "total_members": self.members(g["id"])}
+                    for g in data.get("groups", {}).values()
+                ]
+                page = self.paginate(groups, query, "groups", 30)
+                return {k: page[k] for k in ("groups", "total_records", "next_page_token")}
+            if name == "group_settings":
+                settings = self.group_or_404(params["group"])["settings"]
+                return self.state.snapshot(self.with_option(settings, query, name))
+            if name == "group_lock_settings":
+                locks = self.group_or_404(params["group"])["lock_settings"]
+                return self.state.snapshot(self.with_option(locks, query, name))
             if name == "patch_meeting":
                 return self.patch_meeting(params["meeting"], body)
         if name == "patch_settings":
             return self.patch_settings(params["user"], body, operator=None)
         raise zoom_error(404, 404, "Not found")
+
+    def members(self, group_id: str) -> int:
+        users = self.state.data["users"].values()
+        return sum(group_id in r["user"].get("group_ids", []) for r in users)
 
     def upcoming(self, user: dict[str, Any], query: dict) -> list[dict[str, Any]]:
         kind = query.get("type", ["scheduled"])[0]
@@ -397,7 +515,7 @@ class Simulator:
             # Zoom takes a moment to apply settings: the latency fault widens that moment.
             time.sleep(float(self.fault("latency")))
             with self.state.lock:
-                body = self.apply_locks(body)
+                body = self.apply_locks(body, user)
                 before = self.effective_settings(record)
                 record["settings"] = deep_merge(record["settings"], body)
                 after = self.effective_settings(record)
@@ -407,14 +525,15 @@ class Simulator:
                 self.updating_users.discard(user["id"])
         webhooks.notify_settings_updated(self, user, before, after, operator)
 
-    def apply_locks(self, body: dict[str, Any]) -> dict[str, Any]:
+    def apply_locks(self, body: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
         """Drop locked fields from a PATCH body, or refuse it: the two behaviours Zoom may have."""
-        locked = [(s, k) for s, k in self.locked_fields() if k in (body.get(s) or {})]
+        holders = self.locked_fields(user)
+        locked = [(s, k) for (s, k) in holders if k in (body.get(s) or {})]
         if not locked:
             return body
         if self.state.data["account"].get("lock_behaviour") == "reject":
-            names = ", ".join(f"{s}.{k}" for s, k in locked)
-            raise zoom_error(400, 200, f"No permission: {names} is locked by the account admin.")
+            names = ", ".join(f"{s}.{k} (locked by {holders[(s, k)][0]})" for s, k in locked)
+            raise zoom_error(400, 200, f"No permission: {names}.")
         body = json.loads(json.dumps(body))
         for section, key in locked:
             del body[section][key]

@@ -104,6 +104,9 @@ class SimulatorProcess:
     def put_account(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self.call("PUT", "/_sim/account", payload)
 
+    def put_group(self, group_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PUT", f"/_sim/groups/{quote(group_id)}", payload)
+
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         return self.call("PUT", "/_sim/faults", faults)
 
