@@ -86,13 +86,16 @@ SOURCES: Mapping[str, str] = {
     "meeting_security": "GET /users/{userId}/settings?option=meeting_security",
     "account_settings": "GET /accounts/me/settings",
     "account_locks": "GET /accounts/me/lock_settings",
+    "group_locks": "GET /groups/{groupId}/lock_settings",
     "meetings": "GET /users/{userId}/meetings and GET /meetings/{meetingId}",
     "": "no Zoom call",
 }
 
-# User setting -> the keys of GET /accounts/me/lock_settings that lock it (either one locks).
-# The lock schema names some settings differently (participant_video, singular) and has no
-# key at all for others: a field missing here cannot be locked by the account.
+# User setting -> the keys of the account's or a group's lock settings that lock it (any one
+# locks). The lock schema names some settings differently (participant_video, singular) and
+# has no key at all for others: a field missing here cannot be locked. The meeting_security
+# keys come only from the option=meeting_security answer; a group's locks also have
+# in_meeting.waiting_room, the account's do not (zoomsim/spec/lock_keys.json).
 LOCK_KEYS: Mapping[str, tuple[str, ...]] = {
     "schedule_meeting.require_password_for_scheduling_new_meetings": (
         "schedule_meeting.require_password_for_scheduling_new_meetings",
@@ -117,7 +120,7 @@ LOCK_KEYS: Mapping[str, tuple[str, ...]] = {
     "in_meeting.screen_sharing": ("in_meeting.screen_sharing",),
     "in_meeting.who_can_share_screen": ("in_meeting.screen_sharing",),
     "in_meeting.who_can_share_screen_when_someone_is_sharing": ("in_meeting.screen_sharing",),
-    "in_meeting.waiting_room": ("meeting_security.waiting_room",),
+    "in_meeting.waiting_room": ("meeting_security.waiting_room", "in_meeting.waiting_room"),
     "in_meeting.custom_data_center_regions": ("in_meeting.custom_data_center_regions",),
     "in_meeting.data_center_regions": ("in_meeting.custom_data_center_regions",),
     "recording.local_recording": ("recording.local_recording",),

@@ -6,7 +6,7 @@ leaves a job that a second worker finishes with the same outcome.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,12 +30,19 @@ OUTCOME_LABELS = {
 }
 
 
+ACCOUNT = "your institution's Zoom account"
+# Who locks what, strongest first: (who, lock settings read with and without
+# option=meeting_security, or None when unread). A bare mapping is the account's locks alone.
+Locks = Sequence[tuple[str, Mapping[str, Any] | None]] | Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class Change:
     item_id: str
     path: str
     before: Any
     after: Any
+    by: str = ""  # who locks it, for a locked field: the account or a group, named
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,26 @@ class Plan:
         return {change.path: change.after for change in self.changes}
 
 
-def is_locked(path: str, locks: Mapping[str, Any] | None) -> bool:
-    return any(_get(locks, key) is True for key in LOCK_KEYS.get(path, ()))
+def lock_layers(documents: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any] | None]]:
+    """The locks of a snapshot's documents (audits.sync), account first, then each group."""
+    layers = [(ACCOUNT, documents.get("account_locks"))]
+    for group in documents.get("groups") or ():
+        layers.append((f"your group {group.get('name')}", group.get("locks")))
+    return layers
+
+
+def locked_by(path: str, locks: Locks) -> str:
+    """Who locks `path` ("" for nobody): Zoom's precedence is account > group > user."""
+    if locks is None or isinstance(locks, Mapping):
+        locks = [(ACCOUNT, locks)]
+    for who, layer in locks:
+        if any(_get(layer, key) is True for key in LOCK_KEYS.get(path, ())):
+            return who
+    return ""
+
+
+def is_locked(path: str, locks: Locks) -> bool:
+    return bool(locked_by(path, locks))
 
 
 def desired_values(
@@ -76,7 +101,7 @@ def desired_values(
 
 def plan(
     settings: Mapping[str, Any],
-    locks: Mapping[str, Any] | None,
+    locks: Locks,
     overrides: Mapping[str, Any],
     institution: Institution,
 ) -> Plan:
@@ -84,8 +109,8 @@ def plan(
     changes, locked, already = [], [], []
     for path, (item_id, value) in desired_values(overrides, institution, settings).items():
         change = Change(item_id, path, _get(settings, path), value)
-        if is_locked(path, locks):
-            locked.append(change)
+        if who := locked_by(path, locks):
+            locked.append(Change(item_id, path, change.before, value, who))
         elif change.before == value:
             already.append(change)
         else:
@@ -93,16 +118,38 @@ def plan(
     return Plan(tuple(changes), tuple(locked), tuple(already))
 
 
-def read_fresh(zoom_user_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The host's settings and the account's locks, read now (never from a snapshot)."""
+def read_fresh(zoom_user_id: str) -> tuple[dict[str, Any], Locks]:
+    """The host's settings and who locks what (the account's locks, then those of the host's
+    groups, each with its meeting_security part), read now (never from a snapshot)."""
     settings = zoom.get_user_settings(zoom_user_id)
+    groups = zoom.get_user(zoom_user_id).get("group_ids") or []
+    names = _group_names() if groups else {}
+    layers = [(ACCOUNT, _locks(zoom.get_account_lock_settings))]
+    for group_id in groups:
+        name = names.get(group_id) or group_id
+        layers.append((f"your group {name}", _locks(zoom.get_group_lock_settings, group_id)))
+    return settings, layers
+
+
+def _locks(read, *args: str) -> dict[str, Any] | None:
+    """Lock settings whole: Zoom gives the meeting_security locks only with the option."""
     try:
-        locks = zoom.get_account_lock_settings()
+        plain = read(*args)
+        security = read(*args, option="meeting_security")
     except zoom.ZoomError as error:
         if not error.permanent:
             raise
-        locks = None  # not available on this plan: nothing is locked account-wide
-    return settings, locks
+        return None  # not available on this plan: nothing is locked at this level
+    return {**plain, "meeting_security": security.get("meeting_security", {})}
+
+
+def _group_names() -> dict[str, str]:
+    try:
+        return {group["id"]: group.get("name", "") for group in zoom.list_groups()}
+    except zoom.ZoomError as error:
+        if not error.permanent:
+            raise
+        return {}
 
 
 def refused_fields(error: zoom.ZoomError, sent: Mapping[str, Any]) -> set[str]:

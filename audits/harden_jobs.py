@@ -23,6 +23,7 @@ from audits.harden import (
     REFUSED,
     RESTORED,
     is_locked,
+    locked_by,
     plan,
     read_fresh,
     send_patch,
@@ -145,8 +146,9 @@ def run_harden(job: Job) -> None:
     for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
         path, wanted = entry["path"], entry["after"]
         now = _get(after, path)
-        if is_locked(path, locks_after):
+        if holder := locked_by(path, locks_after):
             outcome = LOCKED
+            refused[path] = f"Set by {holder}."
         elif path in refused:
             outcome = REFUSED
         elif now == wanted:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.checklist import ITEMS_BY_ID
-from audits.harden import OUTCOME_LABELS, plan
+from audits.harden import OUTCOME_LABELS, lock_layers, plan
 from audits.jobs import active_job, create_job
 from audits.models import (
     HardeningProfile,
@@ -40,6 +40,7 @@ def _rows(entries: list[dict]) -> list[dict]:
             "path": e["path"],
             "before": show_value(e["before"]),
             "after": show_value(e["after"]),
+            "by": e.get("by", ""),
         }
         for e in entries
     ]
@@ -66,7 +67,7 @@ def harden_preview(request: HttpRequest) -> HttpResponse:
         institution = InstitutionSettings.load().as_institution()
         documents = snapshot.documents
         preview = plan(
-            documents["settings"], documents.get("account_locks"), profile.overrides, institution
+            documents["settings"], lock_layers(documents), profile.overrides, institution
         ).to_dict()
         context.update(
             snapshot=snapshot,

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audits.harden import plan
+from audits.harden import lock_layers, plan
 from audits.harden_views import _undoable, job_fields
 from audits.jobs import active_job, create_job, start_once
 from audits.models import (
@@ -153,7 +153,7 @@ def _preview(host, profile: HardeningProfile) -> dict[str, Any] | None:
     documents = snapshot.documents
     institution = InstitutionSettings.load().as_institution()
     changes = plan(
-        documents["settings"], documents.get("account_locks"), profile.overrides, institution
+        documents["settings"], lock_layers(documents), profile.overrides, institution
     ).changes
     rows = [{"path": c.path, "before": show_value(c.before), "after": show_value(c.after)}
             for c in changes]  # fmt: skip

@@ -15,6 +15,8 @@ answer (`unknown`, naming the call); then the item's own rule (audits.scoring_ru
 account's locks: a user setting whose lock key is true is `locked`, and while the lock
 settings are unread every lockable setting is `unknown`, since nobody can tell whether it is
 the host's to change; then the upcoming meetings. Fields Zoom left out are `unknown`.
+Locks follow Zoom's precedence, account > group > user: an item the account locks says so;
+otherwise one a group of the host locks names the group ("Set and locked by your group X").
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"))
 class Documents:
     """Zoom's answers as returned; None means the call failed or was not made.
 
-    `account_locks` is GET /accounts/me/lock_settings; when the option=meeting_security
-    variant was read too, put its "meeting_security" object into the same mapping.
+    `account_locks` is GET /accounts/me/lock_settings with, in the same mapping, the
+    "meeting_security" object of its option=meeting_security variant (where Zoom keeps the
+    waiting room's and passcodes' locks). `groups` are the host's Zoom groups, each
+    {"name": ..., "locks": the group's lock settings read the same way, or None if unread}.
     """
 
     user: Mapping[str, Any] | None = None
@@ -82,6 +86,7 @@ class Documents:
     account_settings: Mapping[str, Any] | None = None
     account_locks: Mapping[str, Any] | None = None
     meetings: Sequence[Mapping[str, Any]] | None = None
+    groups: Sequence[Mapping[str, Any]] = ()
 
 
 class ItemResult(NamedTuple):
@@ -203,24 +208,46 @@ _ITEMS_BY_LOCK = {
 }
 
 
-def _locked_items(locks: Mapping[str, Any] | None) -> frozenset[str] | None:
-    """Ids of the items the account locks, read once per document; None: locks not read."""
-    if locks is None:
-        return None
-    locked: list[str] = []
+ACCOUNT_LOCK = "Set and locked by the institution's Zoom account"
+
+
+def _lock_keys_on(locks: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    on = []
     for name, keys in _LOCK_SECTIONS:  # every lock key is "section.name"
         section = locks.get(name)
         if isinstance(section, dict):  # JSON-decoded documents: a dict check is cheap
-            for key in keys:
-                if section.get(key[1]) is True:
-                    locked += _ITEMS_BY_LOCK[key]
-    return frozenset(locked)
+            on += [key for key in keys if section.get(key[1]) is True]
+    return on
 
 
-def _lock_outcome(found: object, locks_read: bool) -> rules.Outcome:
-    if not locks_read:
+def _locked_items(
+    locks: Mapping[str, Any] | None, groups: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, str] | None:
+    """Item id -> who locks it (account before group), read once per document; None: the
+    account's locks not read. A group whose locks are unread makes its items unknown ("")."""
+    if locks is None:
+        return None
+    locked: dict[str, str] = {}
+    for key in _lock_keys_on(locks):
+        locked.update(dict.fromkeys(_ITEMS_BY_LOCK[key], ACCOUNT_LOCK))
+    for group in groups:
+        group_locks = group.get("locks")
+        keys = _ALL_LOCK_KEYS if group_locks is None else _lock_keys_on(group_locks)
+        why = (
+            "" if group_locks is None else f"Set by your group {group.get('name')}, which locks it"
+        )
+        for key in keys:
+            for item_id in _ITEMS_BY_LOCK[key]:
+                locked.setdefault(item_id, why)
+    return locked
+
+
+def _lock_outcome(found: object, locked_by: str | None) -> rules.Outcome:
+    if locked_by is None:
         return "unknown", found, _did_not_answer("account_locks")
-    return "locked", found, "Set and locked by the institution's Zoom account"
+    if not locked_by:
+        return "unknown", found, _did_not_answer("group_locks")
+    return "locked", found, locked_by
 
 
 def _fixed_result(plan: _Plan) -> ItemResult | None:
@@ -263,7 +290,7 @@ def _evaluate_items(
     meetings: Mapping[str, Rollup],
 ) -> tuple[list[ItemResult], int, int]:
     """Every item's result, and the points earned and possible (in half points)."""
-    locked = _locked_items(docs.account_locks)
+    locked = _locked_items(docs.account_locks, docs.groups)
     documents = vars(docs)  # source name -> document, without a getattr per item
     items: list[ItemResult] = []
     earned = total = 0
@@ -279,7 +306,7 @@ def _evaluate_items(
         else:
             outcome = evaluate(plan, document, institution)
             if locks and outcome[0] != "unknown" and (locked is None or item_id in locked):
-                outcome = _lock_outcome(outcome[1], locks_read=locked is not None)
+                outcome = _lock_outcome(outcome[1], None if locked is None else locked[item_id])
             elif mtg:
                 outcome = rules.with_meetings(*outcome, meetings.get(item_id), docs.meetings)
         status, found, detail = outcome

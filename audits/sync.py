@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +15,6 @@ from audits.scoring import Documents, score
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_CACHE_SECONDS = 300  # account settings are the same for every host of a bulk run
 MAX_MEETINGS = 30
 SECRET_URL_KEYS = {"start_url", "join_url", "registration_url"}
 SECRET_SUFFIXES = ("password", "passcode")
@@ -71,15 +69,63 @@ def _optional(function, *args, **kwargs):
         return None
 
 
-def _account_documents(fresh: bool) -> tuple[dict | None, dict | None]:
-    cached = None if fresh else cache.get("audits:account-documents")
-    if cached is None:
-        cached = (
-            _optional(zoom.get_account_settings),
-            _optional(zoom.get_account_lock_settings),
-        )
-        cache.set("audits:account-documents", cached, ACCOUNT_CACHE_SECONDS)
-    return cached
+def _both_variants(function, *args) -> dict | None:
+    """A settings or locks document whole: Zoom answers the meeting_security section only with
+    option=meeting_security. None when either answer is missing (nothing then counts as read)."""
+    plain = _optional(function, *args)
+    security = _optional(function, *args, option="meeting_security")
+    if plain is None or security is None:
+        return None
+    return {**plain, "meeting_security": security.get("meeting_security", {})}
+
+
+def _group_names() -> dict[str, str] | None:
+    groups = _optional(zoom.list_groups)
+    return None if groups is None else {g["id"]: g.get("name", "") for g in groups}
+
+
+def account_documents(fresh: bool = False) -> dict[str, Any]:
+    """The account's settings and locks (both variants) and its groups' names, read once per
+    account for every host of a scan (zoom.cached); `fresh` reads them again."""
+    return zoom.cached(
+        "account",
+        lambda: {
+            "settings": _both_variants(zoom.get_account_settings),
+            "locks": _both_variants(zoom.get_account_lock_settings),
+            "group_names": _group_names(),
+        },
+        fresh,
+    )
+
+
+def group_documents(group_id: str, name: str, fresh: bool = False) -> dict[str, Any]:
+    """One group's settings and locks (both variants), read once per group."""
+    return zoom.cached(
+        f"group:{group_id}",
+        lambda: {
+            "id": group_id,
+            "name": name,
+            "settings": _both_variants(zoom.get_group_settings, group_id),
+            "locks": _both_variants(zoom.get_group_lock_settings, group_id),
+        },
+        fresh,
+    )
+
+
+def institution_documents(user: dict, fresh: bool = False) -> dict[str, Any]:
+    """What the account and the user's groups decide for this user: account_settings,
+    account_locks and groups ([{id, name, settings, locks}]; account lock > group lock)."""
+    account = account_documents(fresh)
+    names = account["group_names"] or {}
+    groups = [
+        group_documents(group_id, names.get(group_id) or group_id, fresh)
+        for group_id in user.get("group_ids") or []
+    ]
+    return {
+        "account_settings": account["settings"],
+        "account_locks": account["locks"],
+        "groups": groups,
+    }
 
 
 def _meetings(zoom_user_id: str) -> list[dict] | None:
@@ -107,16 +153,14 @@ def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[st
     try:
         settings_doc = _call(zoom.get_user_settings, user["id"])
     except zoom.ZoomError as error:
-        if error.code == 1000:
+        if error.code in zoom.NOT_ACTIVATED:
             return ZoomStatus.PENDING, {"user": user}, ""
         return ZoomStatus.UNREACHABLE, {"user": user}, error.user_message
-    account_settings, account_locks = _account_documents(fresh)
     documents = {
         "user": user,
         "settings": settings_doc,
         "meeting_security": _optional(zoom.get_user_settings, user["id"], "meeting_security"),
-        "account_settings": account_settings,
-        "account_locks": account_locks,
+        **institution_documents(user, fresh),
         "meetings": _meetings(user["id"]),
     }
     return ZoomStatus.LINKED, redact(documents), ""
@@ -136,6 +180,7 @@ def score_documents(host, documents: dict[str, Any]):
         meeting_security=documents.get("meeting_security"),
         account_settings=documents.get("account_settings"),
         account_locks=documents.get("account_locks"),
+        groups=documents.get("groups") or (),
         meetings=documents.get("meetings"),
     )
     return score(docs, institution, exemptions_for(host)), institution
@@ -144,7 +189,7 @@ def score_documents(host, documents: dict[str, Any]):
 def sync_host(host, *, fresh: bool = True) -> Snapshot:
     """Read the host's documents from Zoom and store a snapshot. Raises TransientSyncError
     when Zoom should be asked again later. `fresh=False` lets a bulk run share the account's
-    settings and locks for a few minutes instead of reading them for every host."""
+    and groups' settings and locks for a few minutes instead of reading them for every host."""
     status, documents, message = fetch_documents(zoom_login_of(host), fresh)
     snapshot = Snapshot(
         host=host, zoom_status=status, documents=documents, error=message, taken_at=timezone.now()

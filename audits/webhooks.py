@@ -15,11 +15,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from audits import zoom
 from audits.jobs import start_once
 from audits.models import JobKind
 
 log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 300  # refuse replays of old notifications
+ACCOUNT_EVENTS = {"account.settings_updated", "account.lock_settings_updated"}
 
 
 def _signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -65,4 +67,6 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
     if name == "user.settings_updated":
         for host in _hosts_for(payload.get("object") or {}):
             start_once(JobKind.SYNC, host, reason="Zoom reported a change of settings")
+    if name in ACCOUNT_EVENTS:
+        zoom.forget_institution_documents()  # the next sync reads the account's again
     return HttpResponse(status=204)

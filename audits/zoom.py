@@ -13,10 +13,10 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -28,6 +28,9 @@ from audits.ratelimit import LIGHT, MEDIUM
 
 log = logging.getLogger(__name__)
 TOKEN_EXPIRED = 124
+# A pending user's settings: Zoom documents 1120; 1000 is read the same way, as it was before.
+NOT_ACTIVATED = (1120, 1000)
+T = TypeVar("T")
 _local = threading.local()
 
 
@@ -112,14 +115,81 @@ def patch_meeting(meeting_id: int | str, body: dict) -> None:
     _request("PATCH", f"/meetings/{_segment(str(meeting_id))}", LIGHT, json=body)
 
 
-def get_account_settings() -> dict:
-    """Zoom "Get account settings" (GET /accounts/me/settings)."""
-    return _request("GET", "/accounts/me/settings", MEDIUM)
+def get_account_settings(option: str | None = None) -> dict:
+    """Zoom "Get account settings" (GET /accounts/me/settings); the meeting_security section
+    comes only with option="meeting_security", and then alone."""
+    return _request("GET", "/accounts/me/settings", MEDIUM, params=_option(option))
 
 
-def get_account_lock_settings() -> dict:
-    """Zoom "Get locked settings" (GET /accounts/me/lock_settings)."""
-    return _request("GET", "/accounts/me/lock_settings", MEDIUM)
+def get_account_lock_settings(option: str | None = None) -> dict:
+    """Zoom "Get locked settings" (GET /accounts/me/lock_settings); the meeting_security locks
+    (waiting room, passcodes, encryption) come only with option="meeting_security"."""
+    return _request("GET", "/accounts/me/lock_settings", MEDIUM, params=_option(option))
+
+
+def list_groups() -> list[dict]:
+    """Zoom "List groups" (GET /groups), every page: [{id, name, total_members}]."""
+    params: dict[str, Any] = {"page_size": 300}
+    groups: list[dict] = []
+    while True:
+        page = _request("GET", "/groups", MEDIUM, params=params)
+        groups += page.get("groups", [])
+        token = page.get("next_page_token")
+        if not token:
+            return groups
+        params = {**params, "next_page_token": token}
+
+
+def get_group_settings(group_id: str, option: str | None = None) -> dict:
+    """Zoom "Get a group's settings" (GET /groups/{groupId}/settings)."""
+    path = f"/groups/{_segment(group_id)}/settings"
+    return _request("GET", path, MEDIUM, params=_option(option))
+
+
+def get_group_lock_settings(group_id: str, option: str | None = None) -> dict:
+    """Zoom "Get locked settings" of a group (GET /groups/{groupId}/lock_settings)."""
+    path = f"/groups/{_segment(group_id)}/lock_settings"
+    return _request("GET", path, MEDIUM, params=_option(option))
+
+
+def _option(option: str | None) -> dict[str, str] | None:
+    return {"option": option} if option else None
+
+
+# --- the institution's documents, read once per account or group ----------------------------
+INSTITUTION_CACHE_SECONDS = 300  # the same for every host of a scan; webhooks end it sooner
+
+
+def cached(name: str, read: Callable[[], T], fresh: bool = False) -> T:
+    """`read()` kept in the shared cache for a few minutes under `name` (the account's or a
+    group's documents), so a scan reads them once, not once per host. `fresh` reads again."""
+    key = f"zoom:documents:{_account_scope()}:{_documents_generation()}:{name}"
+    if not fresh:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    value = read()
+    cache.set(key, value, INSTITUTION_CACHE_SECONDS)
+    return value
+
+
+def forget_institution_documents() -> None:
+    """The account's settings or locks changed (Zoom's account.*_updated webhooks): every
+    cached account and group document is read again at next use."""
+    key = _generation_key()
+    cache.add(key, 0, timeout=None)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=None)
+
+
+def _generation_key() -> str:
+    return f"zoom:documents-generation:{_account_scope()}"
+
+
+def _documents_generation() -> int:
+    return cache.get(_generation_key()) or 0
 
 
 # --- the one request function ---------------------------------------------------------------
@@ -220,6 +290,8 @@ def _error_from(response: requests.Response) -> ZoomError:
         )
     if status == 401:
         text = "Zoom refused the portal's credentials; an administrator must check them."
+    elif status == 400 and code in NOT_ACTIVATED:
+        text = "This Zoom user has not activated their account yet (Zoom's invitation is pending)."
     elif status == 404:
         text = "Zoom does not know this user or meeting."
     else:
@@ -370,7 +442,8 @@ def _mint(key: str) -> str:
 
 
 def forget_cached_state() -> None:
-    """Drop the cached token, the cool-downs and the counted budget of the configured account.
+    """Drop the cached token, the cool-downs, the counted budget and the cached account and
+    group documents of the configured account.
 
     For tests and for an administrator who changed the credentials.
     """
@@ -379,3 +452,4 @@ def forget_cached_state() -> None:
         [_token_key(), *(_cooldown_key(c, account) for c in (LIGHT, MEDIUM, ratelimit.HEAVY))]
     )
     ratelimit.clear(account)
+    forget_institution_documents()

@@ -95,7 +95,8 @@ def test_pending_user_settings_are_permanent_400(zoomsim):
     with pytest.raises(zoom.ZoomError) as caught:
         zoom.get_user_settings("pending.host@utoronto.ca")
 
-    assert (caught.value.status, caught.value.code, caught.value.permanent) == (400, 1000, True)
+    assert (caught.value.status, caught.value.code, caught.value.permanent) == (400, 1120, True)
+    assert "not activated their account yet" in caught.value.user_message
 
 
 def test_misspelled_field_is_refused_and_named(zoomsim):

@@ -65,7 +65,9 @@ class Command(BaseCommand):
                 f"  change  {change['path']}: {change['before']!r} -> {change['after']!r}"
             )
         for change in preview["locked"]:
-            self.stdout.write(f"  locked  {change['path']}: {change['before']!r}")
+            self.stdout.write(
+                f"  locked  {change['path']}: {change['before']!r} (set by {change['by']})"
+            )
 
 
 def _profile(name: str | None) -> HardeningProfile:
