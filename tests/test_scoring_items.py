@@ -528,3 +528,61 @@ def test_exempt_item_is_shown_with_its_reason_and_left_out_of_the_score():
 def test_exemption_for_an_account_item_changes_nothing():
     result = score(samples.hardened(), Institution(), {"recording.delete.host_can": "n/a"})
     assert result.item("recording.delete.host_can").status == "managed"
+
+
+# --- Group locks (issue 12): account lock > group lock > user --------------------------------
+
+
+def test_an_item_a_group_locks_names_the_group_and_is_not_the_hosts_to_fix():
+    docs = dataclasses.replace(
+        samples.hardened(),
+        groups=[
+            {"name": "Medicine", "locks": samples.account_locks("meeting_security.waiting_room")}
+        ],
+    )
+    result = score(docs, Institution())
+    waiting = result.item("meeting.waiting_room.on")
+    assert waiting.status == "locked"
+    assert waiting.detail == "Set by your group Medicine, which locks it"
+    assert result.item("meeting.passcode.instant").status == "pass"
+
+
+def test_the_accounts_lock_wins_over_a_groups():
+    docs = dataclasses.replace(
+        samples.hardened(),
+        account_locks=samples.account_locks("meeting_security.waiting_room"),
+        groups=[
+            {"name": "Medicine", "locks": samples.account_locks("meeting_security.waiting_room")}
+        ],
+    )
+    assert "institution's Zoom account" in score(docs).item("meeting.waiting_room.on").detail
+
+
+def test_a_group_lock_on_the_in_meeting_key_locks_the_waiting_room_too():
+    # A group's lock settings have in_meeting.waiting_room; the account's do not.
+    docs = dataclasses.replace(
+        samples.hardened(),
+        groups=[{"name": "Large lecture", "locks": {"in_meeting": {"waiting_room": True}}}],
+    )
+    assert status_of(docs, "meeting.waiting_room.on") == "locked"
+
+
+def test_unread_group_locks_make_lockable_items_unknown_naming_the_call():
+    docs = dataclasses.replace(samples.hardened(), groups=[{"name": "Medicine", "locks": None}])
+    result = score(docs, Institution())
+    assert result.item("meeting.waiting_room.on").status == "unknown"
+    assert (
+        "/groups/{groupId}/lock_settings did not answer"
+        in result.item("meeting.waiting_room.on").detail
+    )
+    assert result.item("recording.consent").status == "pass"
+
+
+def test_every_lock_key_is_one_zoom_has_for_the_account_or_a_group():
+    from zoomsim.openapi import load_lock_keys
+
+    known = load_lock_keys()
+    for path, keys in LOCK_KEYS.items():
+        for key in keys:
+            section, name = key.split(".")
+            assert any(name in known[whose].get(section, ()) for whose in known), (path, key)
