@@ -196,3 +196,77 @@ def test_timeouts_are_retried_and_nothing_is_sent_twice(zoomsim, settings):
     assert job.status == S.DONE
     applied = [p for p in settings_patches(zoomsim) if p.get("status") == 204]
     assert len(applied) == 1
+
+
+# --- Locks as Zoom reports them (issue 12) ---------------------------------------------------
+MIXED_HOST = "mixed.host@utoronto.ca"  # waiting room off, instant meetings without passcode
+WAITING_ROOM = "in_meeting.waiting_room"
+INSTANT_PASSCODE = "schedule_meeting.require_password_for_instant_meetings"
+
+
+def lock_waiting_room_in_account_and_instant_passcode_in_a_group(zoomsim) -> None:
+    # The account locks the waiting room only where Zoom keeps that lock: meeting_security.
+    zoomsim.put_account({"lock_settings": {"meeting_security": {"waiting_room": True}}})
+    zoomsim.put_group(
+        "g-tas",
+        {
+            "name": "Teaching assistants",
+            "settings": {"schedule_meeting": {"require_password_for_instant_meetings": True}},
+            "locks": {"schedule_meeting": {"require_password_for_instant_meetings": True}},
+            "members": [MIXED_HOST],
+        },
+    )
+
+
+def _command(*args: str) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_account_and_group_locks_are_shown_everywhere_as_set_by_them_and_never_sent(
+    zoomsim, client
+):
+    import json
+
+    host = make_person(MIXED_HOST)
+    lock_waiting_room_in_account_and_instant_passcode_in_a_group(zoomsim)
+    account, group = "institution's Zoom account", "your group Teaching assistants"
+
+    audit = json.loads(_command("zoom_audit", MIXED_HOST, "--json"))
+    items = {item["id"]: item for item in audit["items"]}
+    assert items["meeting.waiting_room.on"]["status"] == "locked"
+    assert account in items["meeting.waiting_room.on"]["detail"]
+    assert items["meeting.passcode.instant"]["status"] == "locked"
+    assert group in items["meeting.passcode.instant"]["detail"]
+
+    client.force_login(host)
+    dashboard = client.get("/me/").content.decode()
+    passcode_card = dashboard.split('id="item-meeting.passcode.instant"')[1].split("</li>")[0]
+    assert "Set by your group Teaching assistants" in passcode_card
+    assert "Change it yourself" not in passcode_card
+    preview = client.get("/me/harden/").content.decode()
+    assert "(set by your group Teaching assistants)" in preview
+    assert "(set by your institution&#x27;s Zoom account)" in preview
+
+    dry = json.loads(_command("zoom_harden", MIXED_HOST, "--dry-run", "--json"))
+    locked = {change["path"]: change["by"] for change in dry["locked"]}
+    assert locked[WAITING_ROOM] == "your institution's Zoom account"
+    assert locked[INSTANT_PASSCODE] == "your group Teaching assistants"
+    assert {WAITING_ROOM, INSTANT_PASSCODE}.isdisjoint(c["path"] for c in dry["changes"])
+
+    job = run(JobKind.HARDEN, host, profile=default_profile())
+
+    sent = [p["body"] for p in settings_patches(zoomsim)]
+    assert sent, "the profile changes other fields"
+    for body in sent:
+        assert "waiting_room" not in body.get("in_meeting", {})
+        assert "require_password_for_instant_meetings" not in body.get("schedule_meeting", {})
+    fields = job.outcome["fields"]
+    assert fields[WAITING_ROOM]["outcome"] == fields[INSTANT_PASSCODE]["outcome"] == "locked"
+    assert fields[INSTANT_PASSCODE]["message"] == "Set by your group Teaching assistants."
+    assert job.status == S.DONE
