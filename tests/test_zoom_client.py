@@ -237,3 +237,77 @@ def test_a_second_process_sees_the_first_ones_cooldown(zoomsim, settings):
     assert answer["status"] == 429
     assert answer["retry_after"] > 0
     assert len(zoomsim.requests()) == sent, "the second process called Zoom during the cool-down"
+
+
+# --- the account's and groups' documents (issue 12) ------------------------------------------
+def _paths(zoomsim, prefix: str) -> list[str]:
+    return [r["path"] for r in zoomsim.requests() if r["path"].startswith(prefix)]
+
+
+def test_account_and_group_documents_are_read_once_per_scan_not_per_host(zoomsim):
+    from audits.sync import fetch_documents
+
+    hosts = ["meetings.host@utoronto.ca", HOST, "hardened.host@utoronto.ca"]
+    zoomsim.put_group("g-med", {"name": "Clinical", "members": hosts[:2],
+                                "locks": {"meeting_security": {"pmi_password": True}}})  # fmt: skip
+    before = len(zoomsim.requests())
+
+    documents = [fetch_documents(login, fresh=False)[1] for login in hosts]
+
+    assert documents[0]["groups"][0]["name"] == "Clinical"
+    assert documents[0]["groups"][0]["locks"]["meeting_security"]["pmi_password"] is True
+    assert documents[0]["account_locks"]["meeting_security"]["waiting_room"] is False
+    assert documents[0]["account_settings"]["meeting_security"]["waiting_room"] is True
+    assert documents[2]["groups"] == []
+    calls = zoomsim.requests()[before:]
+    account = [r for r in calls if r["path"].startswith("/v2/accounts/")]
+    group = [r for r in calls if r["path"].startswith("/v2/groups/")]
+    assert len(account) == 4  # settings and locks, each with and without the option: once
+    assert len(group) == 4  # the group shared by two hosts: read once
+    assert len([r for r in calls if r["path"] == "/v2/groups"]) == 1
+    per_host = [
+        r for r in calls if r["path"].startswith("/v2/users/") and r["category"] == "Medium"
+    ]
+    assert len(per_host) == 3 * len(hosts)  # settings, settings?option, meetings
+
+
+def test_an_account_webhook_makes_the_next_scan_read_the_account_again(zoomsim, client, settings):
+    import hashlib
+    import hmac
+    import time
+
+    from audits.sync import fetch_documents
+
+    fetch_documents(HOST, fresh=False)
+    zoomsim.put_account({"lock_settings": {"meeting_security": {"waiting_room": True}}})
+    cached = fetch_documents(HOST, fresh=False)[1]
+    assert cached["account_locks"]["meeting_security"]["waiting_room"] is False  # still cached
+
+    settings.ZOOM_WEBHOOK_SECRET = "s3cret"
+    body = json.dumps({"event": "account.lock_settings_updated", "payload": {}}).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(b"s3cret", b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    answer = client.post(
+        "/zoom/webhook/", data=body, content_type="application/json",
+        headers={"x-zm-signature": "v0=" + digest.hexdigest(), "x-zm-request-timestamp": stamp},
+    )  # fmt: skip
+    assert answer.status_code == 204
+
+    fresh = fetch_documents(HOST, fresh=False)[1]
+    assert fresh["account_locks"]["meeting_security"]["waiting_room"] is True
+
+
+def test_group_settings_and_locks_with_and_without_the_option(zoomsim):
+    groups = {g["name"]: g["id"] for g in zoom.list_groups()}
+    medicine = groups["Medicine"]
+
+    assert "meeting_security" not in zoom.get_group_lock_settings(medicine)
+    locks = zoom.get_group_lock_settings(medicine, option="meeting_security")
+    assert locks == {"meeting_security": locks["meeting_security"]}
+    assert locks["meeting_security"]["waiting_room"] is True
+    assert zoom.get_group_settings(medicine, option="meeting_security")["meeting_security"]
+    assert "meeting_security" not in zoom.get_account_lock_settings()
+    assert "waiting_room" in zoom.get_account_lock_settings("meeting_security")["meeting_security"]
+    with pytest.raises(zoom.ZoomError) as caught:
+        zoom.get_group_settings("nope")
+    assert (caught.value.status, caught.value.code) == (404, 4130)

@@ -146,9 +146,15 @@ def test_every_request_the_client_sends_is_one_zoom_accepts(zoomsim):
     zoom.patch_meeting(meeting, {"settings": {"mute_upon_entry": True, "waiting_room": True}})
     zoom.get_account_settings()
     zoom.get_account_lock_settings()
+    zoom.get_account_settings(option="meeting_security")
+    zoom.get_account_lock_settings(option="meeting_security")
+    for group in zoom.list_groups():
+        for option in (None, "meeting_security"):
+            zoom.get_group_settings(group["id"], option=option)
+            zoom.get_group_lock_settings(group["id"], option=option)
 
     sent = zoomsim.requests()
-    assert len(sent) >= 13
+    assert len(sent) >= 24
     for request in sent:
         path = request["path"].removeprefix("/v2")
         problems = request_errors(request["method"], path, request["query"], request.get("body"))
