@@ -238,7 +238,7 @@ class Simulator:
             "token_type": "bearer",
             "expires_in": ttl,
             "scope": "user:read:admin user:write:admin meeting:read:admin meeting:write:admin "
-            "account:read:admin",
+            "account:read:admin group:read:admin",
             "api_url": "https://api.zoom.us",
         }
 
