@@ -121,14 +121,18 @@ def plan(
 def read_fresh(zoom_user_id: str) -> tuple[dict[str, Any], Locks]:
     """The host's settings and who locks what (the account's locks, then those of the host's
     groups, each with its meeting_security part), read now (never from a snapshot)."""
-    settings = zoom.get_user_settings(zoom_user_id)
+    return zoom.get_user_settings(zoom_user_id), read_locks(zoom_user_id)
+
+
+def read_locks(zoom_user_id: str) -> Locks:
+    """Who locks what for this user, read now: the account, then each of the user's groups."""
     groups = zoom.get_user(zoom_user_id).get("group_ids") or []
     names = _group_names() if groups else {}
     layers = [(ACCOUNT, _locks(zoom.get_account_lock_settings))]
     for group_id in groups:
         name = names.get(group_id) or group_id
         layers.append((f"your group {name}", _locks(zoom.get_group_lock_settings, group_id)))
-    return settings, layers
+    return layers
 
 
 def _locks(read, *args: str) -> dict[str, Any] | None:

@@ -12,7 +12,16 @@ from django.core.cache import cache
 from audits import jobs, zoom
 from audits.checklist import to_patch_body
 from audits.checklist_model import _get
-from audits.harden import APPLIED, DEFERRED, LOCKED, REFUSED, is_locked, new_meeting_passcode
+from audits.harden import (
+    APPLIED,
+    DEFERRED,
+    LOCKED,
+    REFUSED,
+    Locks,
+    is_locked,
+    new_meeting_passcode,
+    read_locks,
+)
 from audits.harden_jobs import finish_audited, host_lock, zoom_call, zoom_user_id_of
 from audits.models import Job, JobStatus
 
@@ -40,7 +49,7 @@ def _take_daily_update(zoom_user_id: str) -> bool:
     return cache.incr(key) <= MAX_UPDATES_PER_DAY
 
 
-def meeting_changes(meeting: dict[str, Any], locks: dict[str, Any] | None) -> tuple[dict, dict]:
+def meeting_changes(meeting: dict[str, Any], locks: Locks) -> tuple[dict, dict]:
     """(dotted field -> value to send, dotted field -> its value, locked by the account)."""
     send, locked = {}, {}
     for path, (value, lock_path) in WANTED.items():
@@ -94,7 +103,7 @@ def run_meetings(job: Job) -> None:
     zoom_user_id = zoom_user_id_of(job.host)
     fields: dict[str, dict[str, Any]] = {}
     with host_lock(job.host_id, job.pk):
-        locks = zoom_call(zoom.get_account_lock_settings)
+        locks = zoom_call(read_locks, zoom_user_id)  # the account's and groups', both variants
         for listed in zoom_call(zoom.list_upcoming_meetings, zoom_user_id):
             meeting = zoom_call(zoom.get_meeting, listed["id"])
             label = f"meeting {meeting['id']} ({meeting.get('topic', '')})"

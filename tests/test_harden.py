@@ -270,3 +270,25 @@ def test_account_and_group_locks_are_shown_everywhere_as_set_by_them_and_never_s
     assert fields[WAITING_ROOM]["outcome"] == fields[INSTANT_PASSCODE]["outcome"] == "locked"
     assert fields[INSTANT_PASSCODE]["message"] == "Set by your group Teaching assistants."
     assert job.status == S.DONE
+
+
+def test_fixing_meetings_leaves_alone_a_waiting_room_a_group_locks(zoomsim):
+    host = make_person("meetings.host@utoronto.ca", department="Medicine")
+    zoomsim.put_group(
+        "g-clinics",
+        {
+            "name": "Clinics",
+            "settings": {"meeting_security": {"waiting_room": False}},
+            "locks": {"meeting_security": {"waiting_room": True}},
+            "members": ["meetings.host@utoronto.ca"],
+        },
+    )
+
+    job = run(JobKind.MEETINGS, host)
+
+    patches = [r for r in zoomsim.requests() if r["method"] == "PATCH"]
+    assert patches, "the seeded meetings need passcodes"
+    assert all("waiting_room" not in str(p["body"]) for p in patches)
+    waiting = [f for key, f in job.outcome["fields"].items() if key.endswith("waiting_room")]
+    assert waiting
+    assert {f["outcome"] for f in waiting} == {"locked"}
