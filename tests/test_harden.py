@@ -292,3 +292,12 @@ def test_fixing_meetings_leaves_alone_a_waiting_room_a_group_locks(zoomsim):
     waiting = [f for key, f in job.outcome["fields"].items() if key.endswith("waiting_room")]
     assert waiting
     assert {f["outcome"] for f in waiting} == {"locked"}
+
+
+def test_a_dry_run_for_a_pending_user_says_the_account_is_not_activated_yet(zoomsim):
+    from django.core.management import CommandError
+
+    make_person("pending.host@utoronto.ca")
+
+    with pytest.raises(CommandError, match="not activated their account yet"):
+        _command("zoom_harden", "pending.host@utoronto.ca", "--dry-run")
