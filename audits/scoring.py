@@ -229,7 +229,8 @@ def _locked_items(
         return None
     locked: dict[str, str] = {}
     for key in _lock_keys_on(locks):
-        locked.update(dict.fromkeys(_ITEMS_BY_LOCK[key], ACCOUNT_LOCK))
+        for item_id in _ITEMS_BY_LOCK[key]:
+            locked[item_id] = ACCOUNT_LOCK
     for group in groups:
         group_locks = group.get("locks")
         keys = _ALL_LOCK_KEYS if group_locks is None else _lock_keys_on(group_locks)
