@@ -217,6 +217,20 @@ def test_settings_changed_in_zoom_send_a_signed_webhook(tmp_path, webhook_receiv
     jsonschema.validate(event, strict(load_webhook_schemas()["user.settings_updated"]))
 
 
+def test_account_changes_send_zooms_account_webhooks(tmp_path, webhook_receiver):
+    url, received = webhook_receiver
+    with SimulatorProcess(
+        tmp_path / "s.json", "--webhook-url", url, "--webhook-secret", "s", "--allow-control"
+    ) as sim:
+        sim.put_account({"lock_settings": {"meeting_security": {"waiting_room": True}}})
+        wait_for(lambda: received, timeout=10, what="the webhook")
+
+    event = json.loads(received[0][1])
+    assert event["event"] == "account.lock_settings_updated"
+    assert event["payload"]["object"]["settings"]["meeting_security"] == {"waiting_room": True}
+    jsonschema.validate(event, strict(load_webhook_schemas()["account.lock_settings_updated"]))
+
+
 # --- issue 12: options, groups, lock keys, paging --------------------------------------------
 def get(sim, path: str, bearer: str, **params) -> requests.Response:
     return requests.get(

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from zoomsim import webhooks
 from zoomsim.seed import _user, deep_merge, settings_for, zoom_id
 from zoomsim.simulator import DEFAULT_FAULTS, Reply, Simulator, zoom_error
 
@@ -65,7 +66,8 @@ def control(sim: Simulator, method: str, path: str, query: dict, body: Any) -> t
             account = state.data["account"]
             for key in ("settings", "lock_settings"):
                 if key in body:
-                    account[key] = body[key]
+                    before, account[key] = account[key], body[key]
+                    webhooks.notify_account_updated(sim, key, before, body[key])
             if body.get("lock_behaviour") in {"keep", "reject"}:
                 account["lock_behaviour"] = body["lock_behaviour"]
             state.save()

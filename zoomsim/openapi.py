@@ -229,6 +229,22 @@ def _lock_keys(document: dict, path: str) -> dict[str, list[str]]:
     return {section: sorted(names) for section, names in sorted(keys.items())}
 
 
+def _inline_refs(node: Any, document: dict) -> Any:
+    """Local $refs replaced by what they point at. Zoom's webhook documents point into
+    "#/paths/<event>/..." although the events live under "webhooks"."""
+    if isinstance(node, list):
+        return [_inline_refs(item, document) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = document
+        pointer = node["$ref"][2:].replace("paths/", "webhooks/", 1).split("/")
+        for part in pointer:
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return _inline_refs(target, document)
+    return {key: _inline_refs(value, document) for key, value in node.items()}
+
+
 def extract(spec_dir: Path) -> list[Path]:
     """Write zoomsim/spec/ from Zoom's documents in `spec_dir`; answers the files written."""
     documents = {name: json.loads((spec_dir / name).read_text()) for name in SOURCE_FILES}
@@ -254,7 +270,7 @@ def extract(spec_dir: Path) -> list[Path]:
         document = json.loads((spec_dir / name).read_text())["webhooks"]
         for event in events:
             body = document[event]["post"]["requestBody"]["content"]["application/json"]
-            webhooks[event] = _without_prose(body["schema"])
+            webhooks[event] = _without_prose(_inline_refs(body["schema"], {"webhooks": document}))
     for target, content in [
         (WEBHOOKS_FILE, webhooks),
         (SCHEMAS_FILE, schemas),

@@ -1,4 +1,6 @@
-"""Webhooks the simulator sends, signed as Zoom signs them (user.settings_updated)."""
+"""Webhooks the simulator sends, signed as Zoom signs them (user.settings_updated, and
+account.settings_updated / account.lock_settings_updated when the control API changes the
+account)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,28 @@ def notify_settings_updated(
             "time_stamp": now_ms,
             "object": {"id": user["id"], "settings": new},
             "old_object": {"id": user["id"], "settings": old},
+        },
+    }
+    threading.Thread(target=deliver, args=(sim, event), daemon=True).start()
+
+
+def notify_account_updated(sim: Simulator, kind: str, before: dict, after: dict) -> None:
+    """`kind` is "settings" or "lock_settings": Zoom's account.<kind>_updated, by the owner."""
+    new, old = changed(before, after), changed(after, before)
+    if not sim.config.webhook_url or not (new or old):
+        return
+    now_ms = int(time.time() * 1000)
+    account_id = sim.state.data["account"]["id"]
+    event = {
+        "event": f"account.{kind}_updated",
+        "event_ts": now_ms,
+        "payload": {
+            "account_id": account_id,
+            "operator": "owner@utoronto.ca",
+            "operator_id": zoomish("owner@utoronto.ca"),
+            "time_stamp": now_ms,
+            "object": {"id": account_id, "settings": new},
+            "old_object": {"id": account_id, "settings": old},
         },
     }
     threading.Thread(target=deliver, args=(sim, event), daemon=True).start()
