@@ -249,6 +249,9 @@ def test_account_and_group_locks_are_shown_everywhere_as_set_by_them_and_never_s
     passcode_card = dashboard.split('id="item-meeting.passcode.instant"')[1].split("</li>")[0]
     assert "Set by your group Teaching assistants" in passcode_card
     assert "Change it yourself" not in passcode_card
+    waiting_card = dashboard.split('id="item-meeting.waiting_room.on"')[1].split("</li>")[0]
+    assert "Set and locked by the institution&#x27;s Zoom account" in waiting_card
+    assert "Change it yourself" not in waiting_card
     preview = client.get("/me/harden/").content.decode()
     assert "(set by your group Teaching assistants)" in preview
     assert "(set by your institution&#x27;s Zoom account)" in preview
