@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from portal import dn
 from portal.models import ROLE_DEPT_ADMIN, ROLE_HOST, ROLE_PORTAL_ADMIN, Person
 from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES
 
@@ -146,19 +147,23 @@ def render_refusal(request: HttpRequest, profile: Profile, reason: str) -> HttpR
     return render(request, "portal/signin_refused.html", context, status=403)
 
 
+def _group_key(group: str) -> str:
+    # A DN as the directory compares it; anything else (an entitlement URN) exactly as sent.
+    return dn.normalise(group) if "=" in group and dn.looks_like_dn(group) else group
+
+
 def map_roles(groups: list[str]) -> tuple[list[str], list[str]]:
     """Roles and admin departments the role map gives these groups or entitlements.
 
-    A key matches a group exactly, or, when it is an LDAP RDN such as "cn=zoom-admins-physics",
-    the first RDN of a group's DN ("cn=zoom-admins-physics,ou=groups,dc=example,dc=edu").
+    A key matches a group's whole DN, normalised (sso_config placed short forms under
+    role_map_base), or an entitlement exactly: never a look-alike group elsewhere in the
+    directory, whose first RDN anyone who may create a group can choose.
     """
     roles: set[str] = set()
     departments: set[str] = set()
-    role_map: dict[str, str] = settings.PORTAL_ROLE_MAP
-    first_rdns = {g.split(",", 1)[0].strip().casefold(): g for g in groups if "=" in g}
-    for key, target in role_map.items():
-        matched = key in groups or ("=" in key and key.casefold() in first_rdns)
-        if not matched:
+    have = {_group_key(group) for group in groups}
+    for key, target in settings.PORTAL_ROLE_MAP.items():
+        if _group_key(key) not in have:
             continue
         role, _, department = target.partition(":")
         roles.add(role)

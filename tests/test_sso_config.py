@@ -124,16 +124,57 @@ def test_settings_read_a_toml_file_named_by_the_environment(tmp_path):
     assert "https://idpz.utorauth.utoronto.ca" in result.stdout
 
 
-@override_settings(
-    PORTAL_ROLE_MAP={"cn=zoom-admins-physics": "dept_admin:Physics", "urn:x:hd": "helpdesk"}
-)
-def test_role_map_matches_exact_values_and_the_first_rdn_of_a_dn():
-    assert map_roles(["CN=zoom-admins-physics,ou=groups,dc=example,dc=edu"]) == (
-        ["dept_admin"],
-        ["Physics"],
+GROUPS = "ou=groups,dc=example,dc=edu"
+
+
+def _role_map(role_map: dict, **more) -> dict:
+    return sso_config.build({"role_map": role_map, **more}).role_map
+
+
+def test_role_map_matches_whole_normalised_dns_and_exact_entitlements():
+    role_map = _role_map({f"cn=zoom-helpdesk,{GROUPS}": "helpdesk", "urn:x:hd": "portal_admin"})
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        # The same DN spelled with upper-case attribute types and spaces: the same group.
+        assert map_roles(["CN=zoom-helpdesk , OU=groups,DC=example, dc=edu"]) == (["helpdesk"], [])
+        assert map_roles(["urn:x:hd", "other"]) == (["portal_admin"], [])
+        assert map_roles(["URN:X:HD"]) == ([], [])
+
+
+def test_role_map_does_not_grant_roles_to_look_alike_groups():
+    role_map = _role_map({"cn=zoom-helpdesk": "helpdesk"}, role_map_base=GROUPS)
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        # A club anyone may create elsewhere in the directory, a bare RDN, another case.
+        assert map_roles(["cn=zoom-helpdesk,ou=student-clubs,dc=example,dc=edu"]) == ([], [])
+        assert map_roles(["CN=Zoom-Helpdesk"]) == ([], [])
+        assert map_roles([f"cn=Zoom-Helpdesk,{GROUPS}"]) == ([], [])
+        assert map_roles([f"cn=zoom-helpdesk,ou=x,{GROUPS}"]) == ([], [])
+        assert map_roles([f"cn=zoom-helpdesk,{GROUPS}"]) == (["helpdesk"], [])
+
+
+def test_a_short_form_matches_only_under_the_configured_base():
+    role_map = _role_map(
+        {"cn=zoom-admins-physics": "dept_admin:Physics"}, role_map_base=f"OU=groups, {GROUPS[10:]}"
     )
-    assert map_roles(["urn:x:hd", "other"]) == (["helpdesk"], [])
-    assert map_roles(["cn=zoom-admins-physics-extra,ou=groups"]) == ([], [])
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        assert map_roles([f"cn=zoom-admins-physics,{GROUPS}"]) == (["dept_admin"], ["Physics"])
+        assert map_roles(["cn=zoom-admins-physics,ou=student-clubs,dc=example,dc=edu"]) == (
+            [],
+            [],
+        )
+        assert map_roles(["cn=zoom-admins-physics"]) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"role_map": {"cn=zoom-admins-physics": "helpdesk"}}, "role_map_base"),
+        ({"role_map": {}, "role_map_base": "not a dn"}, "role_map_base"),
+        ({"role_map": {"cn=a,,dc=x": "helpdesk"}}, "not a valid DN"),
+    ],
+)
+def test_a_short_form_without_a_base_or_a_bad_dn_stops_the_start(data, message):
+    with pytest.raises(ConfigurationError, match=message):
+        sso_config.build(data)
 
 
 @pytest.mark.parametrize(

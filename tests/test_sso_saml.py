@@ -73,6 +73,7 @@ def saml_idp(live_server, tmp_path_factory) -> Iterator[object]:
         config = sso_config.build(
             {
                 "role_map": ROLE_MAP,
+                "role_map_base": "ou=groups,dc=example,dc=edu",
                 "saml": [_app(idp, ENCRYPTED, "Test IdP", True), _app(idp, PLAIN, "Plain", False)],
             }
         )
