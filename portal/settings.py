@@ -130,6 +130,8 @@ if EMBEDDED:
     }
 else:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# `migrate` connects as this role (the tables' owner) when set; see the README's "Audit log".
+MIGRATION_DATABASE_URL = env_url("MIGRATION_DATABASE_URL", "", schemes={"postgres", "postgresql"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
