@@ -281,9 +281,11 @@ PORTAL_ZOOM_ID_ATTRIBUTE = env_str("PORTAL_ZOOM_ID_ATTRIBUTE", "mail")
 PORTAL_DEMO_SIGNIN = env_bool("PORTAL_DEMO_SIGNIN", default=EMBEDDED and DEBUG)
 # Decided here, once: test runners turn DEBUG off later, production never turns it on.
 PORTAL_DEMO_MODE = DEBUG and PORTAL_DEMO_SIGNIN
-# Break-glass password sign-in to the Django admin: failures allowed per IP and per username.
+# Break-glass password sign-in to the Django admin: tries allowed per client and username.
 PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=1)
 PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int("PORTAL_ADMIN_LOGIN_WINDOW_MINUTES", 15, minimum=1)
+# Proxies in front of the portal that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+PORTAL_TRUSTED_PROXY_HOPS = env_int("PORTAL_TRUSTED_PROXY_HOPS", 0, minimum=0)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
