@@ -10,19 +10,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+from allauth.account.internal.decorators import login_not_required
 from allauth.account.signals import user_logged_in
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.saml import utils as saml_utils
 from allauth.socialaccount.providers.saml import views as saml_views
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from portal import dn
@@ -237,6 +243,41 @@ def finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
         return render(
             request, "socialaccount/authentication_error.html", {"replayed": True}, status=403
         )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class SignedLogoutView(saml_views.SLSView):
+    """The IdP's single logout (/accounts/saml/<slug>/sls/), stricter than allauth's: only for an
+    IdP with a logout service, only signed messages (python3-saml verifies the signature), and
+    a RelayState that stays on the portal or the IdP. Otherwise anyone could sign a person out
+    and bounce them anywhere with a crafted link."""
+
+    def get_provider(self, organization_slug: str):
+        provider = super().get_provider(organization_slug)
+        # A copy for this request: ACS keeps the IdP's settings as configured.
+        app_settings = provider.app.settings
+        advanced = dict(app_settings.get("advanced", {}))
+        advanced["want_message_signed"] = True
+        advanced["logout_response_signed"] = bool(advanced.get("private_key"))
+        provider.app.settings = {**app_settings, "advanced": advanced}
+        return provider
+
+    def dispatch(self, request: HttpRequest, organization_slug: str) -> HttpResponse:
+        app = saml_utils.get_app_or_404(request, organization_slug)
+        idp = saml_utils.build_saml_config(request, app.settings, organization_slug)["idp"]
+        slo_url = idp.get("singleLogoutService", {}).get("url")
+        if not slo_url:
+            raise Http404("this identity provider has no single logout")
+        relay_state = request.GET.get("RelayState", "")
+        safe_hosts = {request.get_host(), urlsplit(slo_url).netloc}
+        if relay_state and not url_has_allowed_host_and_scheme(relay_state, safe_hosts):
+            logger.warning("SAML logout refused: RelayState %r leaves the portal", relay_state)
+            return HttpResponseBadRequest("RelayState is not an address of this portal")
+        return super().dispatch(request, organization_slug)
+
+
+saml_logout = SignedLogoutView.as_view()
 
 
 def logout_url_for(request: HttpRequest, identity_provider: str) -> tuple[str, str]:
