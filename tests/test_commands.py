@@ -6,9 +6,11 @@ import json
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from audits.checklist import ITEMS
+from tests.people import make_person
 
 ITEM_KEYS = {"id", "status", "level", "severity", "found", "wanted", "detail"}
 
@@ -24,6 +26,7 @@ def run(*args: str) -> str:
     "email", ["hardened.host@utoronto.ca", "default.host@utoronto.ca", "meetings.host@utoronto.ca"]
 )
 def test_zoom_audit_json_prints_exactly_one_object_of_the_documented_shape(zoomsim, email):
+    make_person(email)
     printed = run("zoom_audit", email, "--json")
 
     data = json.loads(printed)  # one object, nothing else on stdout
@@ -40,6 +43,7 @@ def test_zoom_audit_json_prints_exactly_one_object_of_the_documented_shape(zooms
 
 @pytest.mark.django_db
 def test_zoom_audit_finds_the_sensitive_meeting_title(zoomsim):
+    make_person("meetings.host@utoronto.ca")
     data = json.loads(run("zoom_audit", "meetings.host@utoronto.ca", "--json"))
 
     findings = [f for m in data["meetings"] for f in m["findings"]]
@@ -49,8 +53,17 @@ def test_zoom_audit_finds_the_sensitive_meeting_title(zoomsim):
 
 @pytest.mark.django_db
 def test_zoom_audit_of_an_unknown_user_says_so_and_fails(zoomsim):
+    make_person("nobody@utoronto.ca")
     with pytest.raises(CommandError, match="Zoom has no user"):
         run("zoom_audit", "nobody@utoronto.ca", "--json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["", "not-an-email", "ab", "default.host@utoronto.ca"])
+def test_zoom_audit_creates_no_user_for_an_address_nobody_signed_in_with(zoomsim, email):
+    with pytest.raises(CommandError, match=r"not an e-mail address|no portal user"):
+        run("zoom_audit", email)
+    assert not get_user_model().objects.exists()
 
 
 @pytest.mark.django_db

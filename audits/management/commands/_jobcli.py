@@ -1,4 +1,4 @@
-"""What zoom_harden and zoom_undo share: waiting for a job and printing it."""
+"""What the commands share: finding a host, waiting for a job and printing it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,30 @@ import json
 import time
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
 
 from audits.models import Job
 
 WAIT_SECONDS = 600
+
+
+def host_by_email(email: str):
+    """The portal user with this e-mail. Never created here: accounts come from sign-in, and
+    one made by hand would stand in the way of that person's first SSO sign-in."""
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CommandError(f"{email!r} is not an e-mail address") from None
+    host = get_user_model().objects.filter(email__iexact=email).first()
+    if host is None:
+        raise CommandError(
+            f"no portal user has the e-mail {email} (people appear once they sign in)"
+        )
+    return host
 
 
 def job_json(job: Job) -> dict[str, Any]:

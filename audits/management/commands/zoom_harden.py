@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +12,7 @@ from django.db.models import Q
 from audits import zoom
 from audits.harden import plan, read_fresh
 from audits.jobs import create_job
-from audits.management.commands._jobcli import report, wait_for
+from audits.management.commands._jobcli import host_by_email, report, wait_for
 from audits.models import HardeningProfile, InstitutionSettings, JobKind
 from audits.sync import zoom_login_of
 
@@ -30,9 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, email: str, profile: str | None, dry_run: bool, wait: bool,
                as_json: bool, **options: Any) -> None:  # fmt: skip
-        host = get_user_model().objects.filter(email__iexact=email.strip()).first()
-        if host is None:
-            raise CommandError(f"no portal user has the e-mail {email}")
+        host = host_by_email(email)
         chosen = _profile(profile)
         if dry_run:
             self._dry_run(host, chosen, as_json)
