@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from io import StringIO
 
@@ -104,3 +105,60 @@ def test_zoom_harden_names_the_profiles_when_one_is_unknown(zoomsim):
 
     with pytest.raises(CommandError, match="institutional-default"):
         run("zoom_harden", "default.host@utoronto.ca", "--profile", "no-such-thing")
+
+
+def _finished_hardening(email: str):
+    from audits.models import HardeningProfile, Job, JobKind, JobStatus
+
+    host = make_person(email)
+    field = {"item": "x", "outcome": "applied", "before": False, "after": True, "now": True}
+    return Job.objects.create(
+        kind=JobKind.HARDEN,
+        host=host,
+        status=JobStatus.DONE,
+        profile=HardeningProfile.default(),
+        outcome={"fields": {"in_meeting.waiting_room": field}},
+    )
+
+
+@pytest.mark.django_db
+def test_zoom_undo_run_twice_makes_one_undo_job(zoomsim):
+    original = _finished_hardening("default.host@utoronto.ca")
+    first = json.loads(run("zoom_undo", str(original.pk), "--json"))
+
+    again = json.loads(run("zoom_undo", str(original.pk), "--json"))
+
+    assert again["id"] == first["id"]
+    assert original.undone_by.count() == 1
+
+
+@pytest.mark.django_db
+def test_zoom_undo_of_a_change_already_undone_is_refused(zoomsim):
+    from audits.models import JobStatus
+
+    original = _finished_hardening("default.host@utoronto.ca")
+    run("zoom_undo", str(original.pk))
+    original.undone_by.update(status=JobStatus.DONE)
+
+    with pytest.raises(CommandError, match="already undone"):
+        run("zoom_undo", str(original.pk))
+    assert original.undone_by.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_from_the_command_line_names_who_ran_it(zoomsim, client):
+    host = make_person("default.host@utoronto.ca")
+    helpdesk = make_person("helpdesk.staff@utoronto.ca", roles=["helpdesk"])
+
+    started = json.loads(run("zoom_harden", host.email, "--json"))
+    by_helpdesk = json.loads(
+        run("zoom_harden", host.email, "--profile", "large-lecture", "--actor", helpdesk.email,
+            "--json")
+    )  # fmt: skip
+
+    client.force_login(host)
+    page = client.get(f"/jobs/{started['id']}/", secure=True).content.decode()
+    assert f"the command line ({getpass.getuser()})" in page
+    page = client.get(f"/jobs/{by_helpdesk['id']}/", secure=True).content.decode()
+    assert "asked by helpdesk.staff@utoronto.ca" in page
+    assert f"the command line ({getpass.getuser()})" in page
