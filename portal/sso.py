@@ -20,6 +20,7 @@ from allauth.socialaccount.providers.saml import utils as saml_utils
 from allauth.socialaccount.providers.saml import views as saml_views
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
@@ -202,6 +203,25 @@ def refresh_person(
     user.save(update_fields=["email", "first_name", "last_name"])
     sync_staff(user)
     return person
+
+
+def withdraw(user: AbstractBaseUser, profile: Profile) -> None:
+    """Someone the IdP no longer lets in keeps nothing from before: the roles the role map gave
+    them are cleared (a portal admin's override stays theirs to change) and every session of
+    theirs ends, on any browser."""
+    with transaction.atomic():
+        person = Person.objects.select_for_update().filter(user=user).first()
+        if person is not None:
+            person.affiliations, person.groups = profile.affiliations, profile.groups
+            person.roles, person.admin_departments = [], []
+            person.save(update_fields=["affiliations", "groups", "roles", "admin_departments"])
+            sync_staff(user)
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+            ended += 1
+    logger.warning("Sign-in refused for %s: mapped roles cleared, %d sessions ended", user, ended)
 
 
 def sync_staff(user: AbstractBaseUser) -> None:

@@ -404,3 +404,33 @@ def test_logout_is_not_found_for_an_idp_without_single_logout(saml_idp, signed_i
     response = signed_in.get(f"/accounts/saml/{PLAIN}/sls/", query, **IDP_REDIRECT)
     assert response.status_code == 404
     assert "_auth_user_id" in signed_in.session
+
+
+def test_a_sign_in_refused_later_ends_the_sessions_and_roles_held_until_then(
+    browser, live_server, saml_idp, idp_users
+):
+    signed_in = browser.new_context()
+    page = signed_in.new_page()
+    start_sign_in(page, live_server, "Test IdP", "alice")
+    finish_at_idp(page)
+    page.wait_for_url(live_server.url + "/privacy/")
+    alice = get_user_model().objects.get(email="alice@example.edu")
+    assert roles_of(alice) == {"host", "dept_admin"}
+
+    # Alice leaves the faculty: her next sign-in, on another browser, is refused.
+    idp_users["alice"]["attributes"]["eduPersonAffiliation"] = ["alum"]
+    idp_users["alice"]["attributes"]["eduPersonScopedAffiliation"] = ["alum@example.edu"]
+    saml_idp.set_users(idp_users)
+    other = browser.new_context()
+    refused = other.new_page()
+    start_sign_in(refused, live_server, "Test IdP", "alice")
+    finish_at_idp(refused)
+    refused.wait_for_url(f"{live_server.url}/accounts/saml/{ENCRYPTED}/acs/finish/")
+    assert refused.get_by_role("heading", level=1).inner_text().endswith("is not available to you")
+
+    assert signed_in_user_ids() == set()
+    assert roles_of(get_user_model().objects.get(pk=alice.pk)) == {"host"}
+    page.goto(live_server.url + "/me/")
+    assert "/accounts/login/" in page.url
+    signed_in.close()
+    other.close()
