@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
 
 import pytest
@@ -170,3 +171,20 @@ def test_migrate_connects_as_the_migration_role(tmp_path):
     )
     assert result.returncode != 0
     assert 'role "no_such_owner" does not exist' in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_at_the_same_time_still_form_one_chain():
+    host = make_person("mixed.host@utoronto.ca")
+
+    def write(n: int) -> None:
+        try:
+            with transaction.atomic():
+                AuditEvent.objects.create(subject=host, action="lookup", reason=f"ticket {n}")
+        finally:
+            connection.close()  # this thread's own
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, range(24)))
+
+    assert "24 events, the chain is intact" in _verify()
