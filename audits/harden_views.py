@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +23,8 @@ from audits.models import (
     ZoomStatus,
 )
 from audits.presentation import show_value
-from portal.access import get_host_or_404, require
+from audits.views import job_for_viewer
+from portal.access import require
 
 PREVIEW_FRESH_FOR = timedelta(minutes=2)
 
@@ -95,8 +96,8 @@ def harden_apply(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job.objects.select_related("profile", "undo_of"), pk=job_id)
-    host = get_host_or_404(request, job.host_id)
+    job = job_for_viewer(request, job_id)
+    host = job.host
     # The job shows the host's settings: someone else looks with a recorded reason, as on the
     # host's helpdesk page. (Imported here: helpdesk_views imports this module.)
     from audits.helpdesk_views import reason_first
@@ -137,8 +138,8 @@ def _undoable(job: Job) -> bool:
 
 @require_POST
 def job_undo(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=job_id)
-    host = get_host_or_404(request, job.host_id, "host.act")
+    job = job_for_viewer(request, job_id, "host.act")
+    host = job.host
     if host != request.user:
         messages.info(request, "Undo a change on someone's behalf from their helpdesk page.")
         return redirect("helpdesk_host", host.pk)

@@ -3,15 +3,20 @@ the append-only audit log."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 DEFAULT_EMAIL_DOMAINS = ["utoronto.ca", "mail.utoronto.ca"]
 DEFAULT_REGIONS = ["CA"]
 DEFAULT_MIN_CLIENT_VERSION = "6.0.0"
+# pg_advisory_xact_lock key held while an audit event is chained (any number, fixed).
+AUDIT_CHAIN_LOCK = 0x4A0D17
 
 
 def _default_domains() -> list[str]:
@@ -239,9 +244,27 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError("the audit log is append-only")
 
 
+def audit_hash(prev_hash: str, event: AuditEvent) -> str:
+    """SHA-256 of the previous event's hash and this event's content: editing an event changes
+    its hash, removing one breaks the link the next event holds."""
+    content = {
+        "prev": prev_hash,
+        "created_at": event.created_at.astimezone(UTC).isoformat(),
+        "actor": event.actor_id,
+        "subject": event.subject_id,
+        "action": event.action,
+        "reason": event.reason,
+        "job": event.job_id,
+        "detail": event.detail,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class AuditEvent(models.Model):
     """Who did what to whose Zoom account, when and why. Rows are never changed or deleted
-    (enforced here and by a database trigger)."""
+    (enforced here and by database triggers), and each holds the hash of the one before it
+    (`manage.py verify_audit_log` checks the chain)."""
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -262,6 +285,8 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -275,7 +300,19 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("the audit log is append-only")
-        super().save(*args, **kwargs)
+        # The detail as the database will give it back, so that the hash can be checked later.
+        self.detail = json.loads(json.dumps(self.detail))
+        with transaction.atomic(using=kwargs.get("using")):
+            connection = transaction.get_connection(kwargs.get("using"))
+            if connection.vendor == "postgresql":
+                # One writer at a time extends the chain, until its transaction ends (SQLite's
+                # transactions here are IMMEDIATE, so already one at a time).
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+            last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+            self.prev_hash = last or ""
+            self.hash = audit_hash(self.prev_hash, self)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit log is append-only")

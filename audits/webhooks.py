@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -58,15 +59,38 @@ def zoom_webhook(request: HttpRequest) -> HttpResponse:
         event = json.loads(request.body)
     except ValueError:
         return JsonResponse({"error": "body is not JSON"}, status=400)
-    name = event.get("event", "")
-    payload = event.get("payload") or {}
+    problem = _shape_problem(event)
+    if problem:
+        log.warning("Zoom webhook refused: %s", problem)
+        return JsonResponse({"error": f"body has an unexpected shape: {problem}"}, status=400)
+    name, payload = event["event"], event.get("payload", {})
     if name == "endpoint.url_validation":
-        plain = str(payload.get("plainToken", ""))
+        plain = payload["plainToken"]
         encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
         return JsonResponse({"plainToken": plain, "encryptedToken": encrypted})
     if name == "user.settings_updated":
-        for host in _hosts_for(payload.get("object") or {}):
+        for host in _hosts_for(payload.get("object", {})):
             start_once(JobKind.SYNC, host, reason="Zoom reported a change of settings")
     if name in ACCOUNT_EVENTS:
         zoom.forget_institution_documents()  # the next sync reads the account's again
     return HttpResponse(status=204)
+
+
+def _shape_problem(event: Any) -> str | None:
+    """What is wrong with a (correctly signed) body, or None for the shape Zoom documents."""
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+        return "not an object with an 'event' name"
+    payload = event.get("payload", {})
+    if not isinstance(payload, dict):
+        return "'payload' is not an object"
+    if event["event"] == "endpoint.url_validation" and not isinstance(
+        payload.get("plainToken"), str
+    ):
+        return "'payload.plainToken' is not a string"
+    if event["event"] == "user.settings_updated":
+        account_object = payload.get("object", {})
+        if not isinstance(account_object, dict):
+            return "'payload.object' is not an object"
+        if not all(isinstance(account_object.get(k) or "", str) for k in ("id", "email")):
+            return "'payload.object' id or email is not a string"
+    return None

@@ -11,7 +11,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from portal.sso import SESSION_IDP_KEY, profile_from_sociallogin, refuse_reason, render_refusal
+from portal.sso import (
+    SESSION_IDP_KEY,
+    profile_from_sociallogin,
+    refuse_reason,
+    render_refusal,
+    withdraw,
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -31,10 +37,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        """Refuse here, before allauth creates a user or a session."""
+        """Refuse here, before allauth creates a user or a session; someone who was let in
+        before loses the sessions and roles they still hold."""
         profile = profile_from_sociallogin(sociallogin)
         reason = refuse_reason(profile)
         if reason:
+            if sociallogin.is_existing:
+                withdraw(sociallogin.user, profile)
             raise ImmediateHttpResponse(render_refusal(request, profile, reason))
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data):

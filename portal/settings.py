@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.session_lifetime",
+    "portal.middleware.no_store_when_signed_in",
+    "portal.middleware.reject_nul_bytes",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -152,6 +155,8 @@ else:
         raise ConfigurationError("DATABASE_URL", str(exc)) from None
     if not DATABASES["default"].get("NAME"):
         raise ConfigurationError("DATABASE_URL", "names no database (…:5432/<name>)")
+# `migrate` connects as this role (the tables' owner) when set; see the README's "Audit log".
+MIGRATION_DATABASE_URL = env_url("MIGRATION_DATABASE_URL", "", schemes={"postgres", "postgresql"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -251,6 +256,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # At most a week: a far-off expiry overflows the session's expiry date at every sign-in.
 SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=10080) * 60
+# However busy, a session ends this long after sign-in (portal.middleware).
+PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12, minimum=1, maximum=720)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
@@ -334,6 +341,8 @@ PORTAL_ADMIN_LOGIN_FAILURES = env_int("PORTAL_ADMIN_LOGIN_FAILURES", 5, minimum=
 PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int(
     "PORTAL_ADMIN_LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=10080
 )
+# Proxies in front of the portal that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+PORTAL_TRUSTED_PROXY_HOPS = env_int("PORTAL_TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=10)
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

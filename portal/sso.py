@@ -10,21 +10,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+from allauth.account.internal.decorators import login_not_required
 from allauth.account.signals import user_logged_in
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.saml import utils as saml_utils
 from allauth.socialaccount.providers.saml import views as saml_views
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from portal import dn
 from portal.models import ROLE_DEPT_ADMIN, ROLE_HOST, ROLE_PORTAL_ADMIN, Person
 from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES
 
@@ -146,19 +154,23 @@ def render_refusal(request: HttpRequest, profile: Profile, reason: str) -> HttpR
     return render(request, "portal/signin_refused.html", context, status=403)
 
 
+def _group_key(group: str) -> str:
+    # A DN as the directory compares it; anything else (an entitlement URN) exactly as sent.
+    return dn.normalise(group) if "=" in group and dn.looks_like_dn(group) else group
+
+
 def map_roles(groups: list[str]) -> tuple[list[str], list[str]]:
     """Roles and admin departments the role map gives these groups or entitlements.
 
-    A key matches a group exactly, or, when it is an LDAP RDN such as "cn=zoom-admins-physics",
-    the first RDN of a group's DN ("cn=zoom-admins-physics,ou=groups,dc=example,dc=edu").
+    A key matches a group's whole DN, normalised (sso_config placed short forms under
+    role_map_base), or an entitlement exactly: never a look-alike group elsewhere in the
+    directory, whose first RDN anyone who may create a group can choose.
     """
     roles: set[str] = set()
     departments: set[str] = set()
-    role_map: dict[str, str] = settings.PORTAL_ROLE_MAP
-    first_rdns = {g.split(",", 1)[0].strip().casefold(): g for g in groups if "=" in g}
-    for key, target in role_map.items():
-        matched = key in groups or ("=" in key and key.casefold() in first_rdns)
-        if not matched:
+    have = {_group_key(group) for group in groups}
+    for key, target in settings.PORTAL_ROLE_MAP.items():
+        if _group_key(key) not in have:
             continue
         role, _, department = target.partition(":")
         roles.add(role)
@@ -191,6 +203,25 @@ def refresh_person(
     user.save(update_fields=["email", "first_name", "last_name"])
     sync_staff(user)
     return person
+
+
+def withdraw(user: AbstractBaseUser, profile: Profile) -> None:
+    """Someone the IdP no longer lets in keeps nothing from before: the roles the role map gave
+    them are cleared (a portal admin's override stays theirs to change) and every session of
+    theirs ends, on any browser."""
+    with transaction.atomic():
+        person = Person.objects.select_for_update().filter(user=user).first()
+        if person is not None:
+            person.affiliations, person.groups = profile.affiliations, profile.groups
+            person.roles, person.admin_departments = [], []
+            person.save(update_fields=["affiliations", "groups", "roles", "admin_departments"])
+            sync_staff(user)
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+            ended += 1
+    logger.warning("Sign-in refused for %s: mapped roles cleared, %d sessions ended", user, ended)
 
 
 def sync_staff(user: AbstractBaseUser) -> None:
@@ -232,6 +263,41 @@ def finish_acs(request: HttpRequest, organization_slug: str) -> HttpResponse:
         return render(
             request, "socialaccount/authentication_error.html", {"replayed": True}, status=403
         )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class SignedLogoutView(saml_views.SLSView):
+    """The IdP's single logout (/accounts/saml/<slug>/sls/), stricter than allauth's: only for an
+    IdP with a logout service, only signed messages (python3-saml verifies the signature), and
+    a RelayState that stays on the portal or the IdP. Otherwise anyone could sign a person out
+    and bounce them anywhere with a crafted link."""
+
+    def get_provider(self, organization_slug: str):
+        provider = super().get_provider(organization_slug)
+        # A copy for this request: ACS keeps the IdP's settings as configured.
+        app_settings = provider.app.settings
+        advanced = dict(app_settings.get("advanced", {}))
+        advanced["want_message_signed"] = True
+        advanced["logout_response_signed"] = bool(advanced.get("private_key"))
+        provider.app.settings = {**app_settings, "advanced": advanced}
+        return provider
+
+    def dispatch(self, request: HttpRequest, organization_slug: str) -> HttpResponse:
+        app = saml_utils.get_app_or_404(request, organization_slug)
+        idp = saml_utils.build_saml_config(request, app.settings, organization_slug)["idp"]
+        slo_url = idp.get("singleLogoutService", {}).get("url")
+        if not slo_url:
+            raise Http404("this identity provider has no single logout")
+        relay_state = request.GET.get("RelayState", "")
+        safe_hosts = {request.get_host(), urlsplit(slo_url).netloc}
+        if relay_state and not url_has_allowed_host_and_scheme(relay_state, safe_hosts):
+            logger.warning("SAML logout refused: RelayState %r leaves the portal", relay_state)
+            return HttpResponseBadRequest("RelayState is not an address of this portal")
+        return super().dispatch(request, organization_slug)
+
+
+saml_logout = SignedLogoutView.as_view()
 
 
 def logout_url_for(request: HttpRequest, identity_provider: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from portal import dn
 from portal.env import ConfigurationError, not_an_origin
 
 # eduPerson and friends, by the urn:oid names a Shibboleth IdP releases.
@@ -138,6 +139,16 @@ def parse_role_map(value: Any, where: str) -> dict[str, str]:
     return {str(group).strip(): role.strip() for group, role in value.items()}
 
 
+def _role_map_dns(role_map: dict[str, str], base: Any) -> dict[str, str]:
+    """Group DNs compared whole and normalised; a short form only under role_map_base."""
+    if not isinstance(base, str) or (base and not dn.looks_like_dn(base)):
+        raise ConfigurationError(f"PORTAL_IDP_CONFIG role_map_base: {base!r} is not a DN")
+    try:
+        return dn.role_map_keys(role_map, base.strip())
+    except ValueError as exc:
+        raise ConfigurationError(f"PORTAL_IDP_CONFIG role_map: {exc}") from None
+
+
 def build(
     data: dict[str, Any], *, env_role_map: str = "", require_https: bool = False
 ) -> IdpConfig:
@@ -145,12 +156,13 @@ def build(
 
     With `require_https` (DEBUG off) every trust root and sign-in URL must be https.
     """
-    unknown = set(data) - {"saml", "oidc", "role_map"}
+    unknown = set(data) - {"saml", "oidc", "role_map", "role_map_base"}
     if unknown:
         raise _error("", f"unknown keys {sorted(unknown)}; use saml, oidc and role_map")
     config = IdpConfig()
     config.role_map = parse_role_map(data.get("role_map", {}), "PORTAL_IDP_CONFIG role_map")
     config.role_map.update(parse_role_map(env_role_map, "PORTAL_ROLE_MAP"))
+    config.role_map = _role_map_dns(config.role_map, data.get("role_map_base", ""))
     slugs: set[str] = set()
     saml_apps = [
         _saml_app(entry, _Entry(slugs, require_https, f"saml[{n}]"), config)

@@ -14,9 +14,11 @@ urlpatterns = [
     path("portal-data/", views.portal_data, name="portal_data"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("audits.urls")),
-    # Sign-in: allauth's SAML finish step with a clear page for replays, the signed-out page,
+    # Sign-in: allauth's SAML finish step with a clear page for replays, single logout only
+    # signed and only where the IdP has it, the signed-out page,
     # and the admin's password login rate limited (break-glass superuser only).
     re_path(r"^accounts/saml/(?P<organization_slug>[^/]+)/acs/finish/$", sso.finish_acs),
+    re_path(r"^accounts/saml/(?P<organization_slug>[^/]+)/sls/$", sso.saml_logout),
     path("accounts/signed-out/", sso.signed_out, name="signed_out"),
     path("accounts/", include("allauth.urls")),
     path("admin/login/", sso_admin.admin_login),

@@ -55,6 +55,20 @@ def live_server() -> Iterator[object]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """Between transactional tests the runner empties every table with one TRUNCATE, which the
+    audit log's guard (audits.0006) refuses: the test database switches it off, and
+    test_audit_log switches it on again where it checks it."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE audits_auditevent DISABLE TRIGGER audits_auditevent_no_truncate"
+            )
+
+
 # --- The Zoom simulator (issue 3) -----------------------------------------------------------
 @pytest.fixture(scope="session")
 def _zoomsim_process(tmp_path_factory) -> Iterator[object]:

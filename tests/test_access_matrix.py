@@ -251,3 +251,35 @@ def test_status_and_no_data_of_a_host_the_role_may_not_see(world, case: Case, ro
             assert mark not in text, f"{role} sees {mark} at {url}"
         assert f"reason about {subject.email}" not in text
         assert f"secret job_{'a' if name == 'host' else 'b'}" not in text
+
+
+@pytest.mark.parametrize("path", ["/jobs/{}/progress/", "/jobs/{}/"])
+def test_job_progress_and_page_ask_someone_else_for_a_reason_first(world, path: str):
+    job = world["objects"]["job_a"]
+    client = Client()
+    client.force_login(world["people"]["helpdesk"])
+
+    asked = client.get(path.format(job.pk), secure=True).content.decode()
+    assert "Record the reason and open the page" in asked
+    assert "secret job_a" not in asked
+
+    session = client.session
+    session[LOOKUPS_KEY] = {str(job.host_id): 4_000_000_000}
+    session.save()
+    shown = client.get(path.format(job.pk), secure=True).content.decode()
+    assert "Record the reason" not in shown
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/jobs/{}/progress/"), ("get", "/jobs/{}/"), ("post", "/jobs/{}/undo/")],
+)
+def test_anonymous_users_cannot_tell_whether_a_job_exists(world, method: str, path: str):
+    client = Client()
+    existing = world["objects"]["job_a"].pk
+    missing = Job.objects.order_by("-pk").first().pk + 1000
+
+    answers = [getattr(client, method)(path.format(pk), secure=True) for pk in (existing, missing)]
+
+    assert [a.status_code for a in answers] == [302, 302]
+    assert all("/accounts/login/" in a["Location"] for a in answers)

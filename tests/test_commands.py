@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from audits.checklist import ITEMS
+from tests.people import make_person
 
 ITEM_KEYS = {"id", "status", "level", "severity", "found", "wanted", "detail"}
 
@@ -24,6 +27,7 @@ def run(*args: str) -> str:
     "email", ["hardened.host@utoronto.ca", "default.host@utoronto.ca", "meetings.host@utoronto.ca"]
 )
 def test_zoom_audit_json_prints_exactly_one_object_of_the_documented_shape(zoomsim, email):
+    make_person(email)
     printed = run("zoom_audit", email, "--json")
 
     data = json.loads(printed)  # one object, nothing else on stdout
@@ -40,6 +44,7 @@ def test_zoom_audit_json_prints_exactly_one_object_of_the_documented_shape(zooms
 
 @pytest.mark.django_db
 def test_zoom_audit_finds_the_sensitive_meeting_title(zoomsim):
+    make_person("meetings.host@utoronto.ca")
     data = json.loads(run("zoom_audit", "meetings.host@utoronto.ca", "--json"))
 
     findings = [f for m in data["meetings"] for f in m["findings"]]
@@ -49,8 +54,17 @@ def test_zoom_audit_finds_the_sensitive_meeting_title(zoomsim):
 
 @pytest.mark.django_db
 def test_zoom_audit_of_an_unknown_user_says_so_and_fails(zoomsim):
+    make_person("nobody@utoronto.ca")
     with pytest.raises(CommandError, match="Zoom has no user"):
         run("zoom_audit", "nobody@utoronto.ca", "--json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["", "not-an-email", "ab", "default.host@utoronto.ca"])
+def test_zoom_audit_creates_no_user_for_an_address_nobody_signed_in_with(zoomsim, email):
+    with pytest.raises(CommandError, match=r"not an e-mail address|no portal user"):
+        run("zoom_audit", email)
+    assert not get_user_model().objects.exists()
 
 
 @pytest.mark.django_db
@@ -91,3 +105,60 @@ def test_zoom_harden_names_the_profiles_when_one_is_unknown(zoomsim):
 
     with pytest.raises(CommandError, match="institutional-default"):
         run("zoom_harden", "default.host@utoronto.ca", "--profile", "no-such-thing")
+
+
+def _finished_hardening(email: str):
+    from audits.models import HardeningProfile, Job, JobKind, JobStatus
+
+    host = make_person(email)
+    field = {"item": "x", "outcome": "applied", "before": False, "after": True, "now": True}
+    return Job.objects.create(
+        kind=JobKind.HARDEN,
+        host=host,
+        status=JobStatus.DONE,
+        profile=HardeningProfile.default(),
+        outcome={"fields": {"in_meeting.waiting_room": field}},
+    )
+
+
+@pytest.mark.django_db
+def test_zoom_undo_run_twice_makes_one_undo_job(zoomsim):
+    original = _finished_hardening("default.host@utoronto.ca")
+    first = json.loads(run("zoom_undo", str(original.pk), "--json"))
+
+    again = json.loads(run("zoom_undo", str(original.pk), "--json"))
+
+    assert again["id"] == first["id"]
+    assert original.undone_by.count() == 1
+
+
+@pytest.mark.django_db
+def test_zoom_undo_of_a_change_already_undone_is_refused(zoomsim):
+    from audits.models import JobStatus
+
+    original = _finished_hardening("default.host@utoronto.ca")
+    run("zoom_undo", str(original.pk))
+    original.undone_by.update(status=JobStatus.DONE)
+
+    with pytest.raises(CommandError, match="already undone"):
+        run("zoom_undo", str(original.pk))
+    assert original.undone_by.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_from_the_command_line_names_who_ran_it(zoomsim, client):
+    host = make_person("default.host@utoronto.ca")
+    helpdesk = make_person("helpdesk.staff@utoronto.ca", roles=["helpdesk"])
+
+    started = json.loads(run("zoom_harden", host.email, "--json"))
+    by_helpdesk = json.loads(
+        run("zoom_harden", host.email, "--profile", "large-lecture", "--actor", helpdesk.email,
+            "--json")
+    )  # fmt: skip
+
+    client.force_login(host)
+    page = client.get(f"/jobs/{started['id']}/", secure=True).content.decode()
+    assert f"the command line ({getpass.getuser()})" in page
+    page = client.get(f"/jobs/{by_helpdesk['id']}/", secure=True).content.decode()
+    assert "asked by helpdesk.staff@utoronto.ca" in page
+    assert f"the command line ({getpass.getuser()})" in page

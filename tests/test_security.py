@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.people import make_person
 from tests.support import ROOT, subprocess_env
 
 PRODUCTION_ENV = {
@@ -153,3 +154,53 @@ def test_with_debug_off_the_simulators_public_demo_secrets_are_never_used():
     assert result.returncode == 0, result.stderr
     webhook, client_secret, api = json.loads(result.stdout.strip().splitlines()[-1])
     assert (webhook, client_secret, api) == ("", "", "https://api.zoom.us/v2")
+
+
+@pytest.fixture
+def portal_admin_client(client):
+    client.force_login(make_person("boss@utoronto.ca", roles=["portal_admin"]))
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/me/harden/?profile=%00",
+        "/reports/department/?department=%00",
+        "/reports/department/hosts.csv?department=Physics&grade=%00",
+        "/helpdesk/?q=a%00b",
+    ],
+)
+def test_a_nul_byte_in_a_query_parameter_is_a_clear_bad_request(portal_admin_client, url):
+    response = portal_admin_client.get(url, secure=True)
+
+    assert response.status_code == 400
+    assert "cannot contain a NUL character" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/me/activity/",
+        "/privacy/",
+        "/reports/department/?department=Physics",
+        "/reports/department/hosts.csv?department=Physics",
+        "/reports/department/hosts.json?department=Physics",
+    ],
+)
+def test_nothing_a_signed_in_person_reads_is_stored_by_browsers_or_proxies(
+    portal_admin_client, url
+):
+    response = portal_admin_client.get(url, secure=True)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_public_pages_for_anonymous_visitors_are_not_marked_no_store(client):
+    response = client.get("/privacy/", secure=True)
+
+    assert "no-store" not in response.get("Cache-Control", "")

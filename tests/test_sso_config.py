@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
 
 from portal import sso_config
 from portal.env import ConfigurationError
@@ -124,16 +127,57 @@ def test_settings_read_a_toml_file_named_by_the_environment(tmp_path):
     assert "https://idpz.utorauth.utoronto.ca" in result.stdout
 
 
-@override_settings(
-    PORTAL_ROLE_MAP={"cn=zoom-admins-physics": "dept_admin:Physics", "urn:x:hd": "helpdesk"}
-)
-def test_role_map_matches_exact_values_and_the_first_rdn_of_a_dn():
-    assert map_roles(["CN=zoom-admins-physics,ou=groups,dc=example,dc=edu"]) == (
-        ["dept_admin"],
-        ["Physics"],
+GROUPS = "ou=groups,dc=example,dc=edu"
+
+
+def _role_map(role_map: dict, **more) -> dict:
+    return sso_config.build({"role_map": role_map, **more}).role_map
+
+
+def test_role_map_matches_whole_normalised_dns_and_exact_entitlements():
+    role_map = _role_map({f"cn=zoom-helpdesk,{GROUPS}": "helpdesk", "urn:x:hd": "portal_admin"})
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        # The same DN spelled with upper-case attribute types and spaces: the same group.
+        assert map_roles(["CN=zoom-helpdesk , OU=groups,DC=example, dc=edu"]) == (["helpdesk"], [])
+        assert map_roles(["urn:x:hd", "other"]) == (["portal_admin"], [])
+        assert map_roles(["URN:X:HD"]) == ([], [])
+
+
+def test_role_map_does_not_grant_roles_to_look_alike_groups():
+    role_map = _role_map({"cn=zoom-helpdesk": "helpdesk"}, role_map_base=GROUPS)
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        # A club anyone may create elsewhere in the directory, a bare RDN, another case.
+        assert map_roles(["cn=zoom-helpdesk,ou=student-clubs,dc=example,dc=edu"]) == ([], [])
+        assert map_roles(["CN=Zoom-Helpdesk"]) == ([], [])
+        assert map_roles([f"cn=Zoom-Helpdesk,{GROUPS}"]) == ([], [])
+        assert map_roles([f"cn=zoom-helpdesk,ou=x,{GROUPS}"]) == ([], [])
+        assert map_roles([f"cn=zoom-helpdesk,{GROUPS}"]) == (["helpdesk"], [])
+
+
+def test_a_short_form_matches_only_under_the_configured_base():
+    role_map = _role_map(
+        {"cn=zoom-admins-physics": "dept_admin:Physics"}, role_map_base=f"OU=groups, {GROUPS[10:]}"
     )
-    assert map_roles(["urn:x:hd", "other"]) == (["helpdesk"], [])
-    assert map_roles(["cn=zoom-admins-physics-extra,ou=groups"]) == ([], [])
+    with override_settings(PORTAL_ROLE_MAP=role_map):
+        assert map_roles([f"cn=zoom-admins-physics,{GROUPS}"]) == (["dept_admin"], ["Physics"])
+        assert map_roles(["cn=zoom-admins-physics,ou=student-clubs,dc=example,dc=edu"]) == (
+            [],
+            [],
+        )
+        assert map_roles(["cn=zoom-admins-physics"]) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"role_map": {"cn=zoom-admins-physics": "helpdesk"}}, "role_map_base"),
+        ({"role_map": {}, "role_map_base": "not a dn"}, "role_map_base"),
+        ({"role_map": {"cn=a,,dc=x": "helpdesk"}}, "not a valid DN"),
+    ],
+)
+def test_a_short_form_without_a_base_or_a_bad_dn_stops_the_start(data, message):
+    with pytest.raises(ConfigurationError, match=message):
+        sso_config.build(data)
 
 
 @pytest.mark.parametrize(
@@ -167,17 +211,59 @@ def test_break_glass_admin_login_is_locked_after_five_failures(client):
     assert client.session["_auth_user_id"]
 
 
+def _try(client, username: str, password: str, **meta) -> int:
+    data = {"username": username, "password": password}
+    return client.post("/admin/login/", data, **meta).status_code
+
+
 @pytest.mark.django_db
-def test_the_lock_is_per_username_too_from_another_address(client):
+def test_failures_from_one_address_lock_neither_another_address_nor_another_username(client):
     cache.clear()
+    get_user_model().objects.create_superuser("root", "root@example.edu", "correct-horse-42")
+    for _ in range(5):
+        assert _try(client, "root", "wrong", REMOTE_ADDR="10.0.0.1") == 200
+    assert _try(client, "root", "correct-horse-42", REMOTE_ADDR="10.0.0.1") == 429
+    assert _try(client, "other", "wrong", REMOTE_ADDR="10.0.0.1") == 200
+    assert _try(client, "root", "correct-horse-42", REMOTE_ADDR="10.9.9.9") == 302
+    cache.clear()
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_TRUSTED_PROXY_HOPS=1)
+def test_behind_the_proxy_each_client_is_counted_by_its_forwarded_address(client):
+    cache.clear()
+    get_user_model().objects.create_superuser("root", "root@example.edu", "correct-horse-42")
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
     for n in range(5):
-        client.post(
-            "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR=f"10.0.0.{n}"
-        )
-    response = client.post(
-        "/admin/login/", {"username": "root", "password": "x"}, REMOTE_ADDR="10.9.9.9"
-    )
-    assert response.status_code == 429
+        # A client may write anything at the left of X-Forwarded-For; the proxy appends the
+        # address it saw, the one counted.
+        forwarded = f"192.0.2.{n}, 203.0.113.7"
+        assert _try(client, "root", "wrong", HTTP_X_FORWARDED_FOR=forwarded, **proxy) == 200
+    assert _try(client, "root", "x", HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy) == 429
+    good = _try(client, "root", "correct-horse-42", HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+    assert good == 302
+    cache.clear()
+
+
+@pytest.mark.skipif(
+    "Redis" not in settings.CACHES["default"]["BACKEND"],
+    reason="the embedded file cache does not increment atomically; production uses Redis",
+)
+@pytest.mark.django_db(transaction=True)
+def test_forty_parallel_tries_check_no_more_passwords_than_the_limit():
+    cache.clear()
+    get_user_model().objects.create_superuser("root", "root@example.edu", "correct-horse-42")
+
+    def attempt(_: int) -> int:
+        try:
+            return _try(Client(), "root", "wrong")
+        finally:
+            connection.close()  # each thread's own
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(attempt, range(40)))
+    assert statuses.count(200) == 5
+    assert statuses.count(429) == 35
     cache.clear()
 
 

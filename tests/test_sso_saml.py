@@ -4,9 +4,11 @@ encrypted assertions. Every refusal shows a clear page and leaves no signed-in s
 
 from __future__ import annotations
 
+import base64
 import copy
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -14,6 +16,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import override_settings
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
+from onelogin.saml2.constants import OneLogin_Saml2_Constants
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from portal import sso_config
 from portal.access import admin_departments_of, roles_of
@@ -73,6 +78,7 @@ def saml_idp(live_server, tmp_path_factory) -> Iterator[object]:
         config = sso_config.build(
             {
                 "role_map": ROLE_MAP,
+                "role_map_base": "ou=groups,dc=example,dc=edu",
                 "saml": [_app(idp, ENCRYPTED, "Test IdP", True), _app(idp, PLAIN, "Plain", False)],
             }
         )
@@ -104,6 +110,8 @@ def _app(idp, slug: str, name: str, encrypted: bool) -> dict:
         "sso_url": idp.sso_url,
         "x509cert_file": str(idp.idp_cert),
         "logout_url": f"{idp.base_url}/saml2/idp/SingleLogoutService.php",
+        # Single logout (the IdP calling our SLS endpoint) only for one of the two.
+        **({"slo_url": f"{idp.base_url}/saml2/idp/SingleLogoutService.php"} if encrypted else {}),
         "want_assertion_encrypted": encrypted,
         # The test portal answers on "localhost", a single-label domain.
         "allow_single_label_domains": True,
@@ -331,3 +339,98 @@ def test_idp_initiated_sign_in_is_refused(page, live_server, saml_idp):
     assert page.get_by_role("heading", level=1).inner_text() == "Sign-in failed"
     assert signed_in_user_ids() == set()
     assert not get_user_model().objects.filter(email="carol@example.edu").exists()
+
+
+# --- Single logout: the IdP's LogoutRequest to /accounts/saml/<slug>/sls/ ----------------------
+EVIL = "https://evil.example/phish"
+IDP_REDIRECT = {"secure": True, "HTTP_HOST": "testserver"}
+
+
+def logout_query(idp, slug: str, *, relay_state: str, signed: bool) -> dict[str, str]:
+    """A LogoutRequest as the IdP sends it (HTTP-Redirect binding), signed with the IdP's key."""
+    issued = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    xml = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_logout1" Version="2.0" '
+        f'IssueInstant="{issued}" Destination="https://testserver/accounts/saml/{slug}/sls/">'
+        f"<saml:Issuer>{idp.entity_id}</saml:Issuer>"
+        "<saml:NameID>_abc</saml:NameID>"
+        "</samlp:LogoutRequest>"
+    )
+    query = {"SAMLRequest": OneLogin_Saml2_Utils.deflate_and_base64_encode(xml)}
+    query["RelayState"] = relay_state
+    if signed:
+        query["SigAlg"] = OneLogin_Saml2_Constants.RSA_SHA256
+        to_sign = OneLogin_Saml2_Auth._build_sign_query(
+            query["SAMLRequest"], relay_state, query["SigAlg"], "SAMLRequest"
+        )
+        signature = OneLogin_Saml2_Utils.sign_binary(to_sign, idp.idp_key.read_text())
+        query["Signature"] = base64.b64encode(signature).decode()
+    return query
+
+
+@pytest.fixture
+def signed_in(client):
+    user = get_user_model().objects.create_user("dana", "dana@example.edu")
+    client.force_login(user)
+    return client
+
+
+def test_an_unsigned_logout_request_neither_signs_out_nor_redirects(saml_idp, signed_in):
+    query = logout_query(saml_idp, ENCRYPTED, relay_state="/", signed=False)
+    response = signed_in.get(f"/accounts/saml/{ENCRYPTED}/sls/", query, **IDP_REDIRECT)
+    assert response.status_code == 400
+    assert "not signed" in response.content.decode()
+    assert "_auth_user_id" in signed_in.session
+
+
+def test_a_signed_logout_request_signs_out_and_answers_the_idp(saml_idp, signed_in):
+    query = logout_query(saml_idp, ENCRYPTED, relay_state="/", signed=True)
+    response = signed_in.get(f"/accounts/saml/{ENCRYPTED}/sls/", query, **IDP_REDIRECT)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{saml_idp.base_url}/saml2/idp/SingleLogoutService")
+    assert "_auth_user_id" not in signed_in.session
+
+
+def test_a_logout_request_whose_relay_state_leaves_the_portal_is_refused(saml_idp, signed_in):
+    query = logout_query(saml_idp, ENCRYPTED, relay_state=EVIL, signed=True)
+    response = signed_in.get(f"/accounts/saml/{ENCRYPTED}/sls/", query, **IDP_REDIRECT)
+    assert response.status_code == 400
+    assert "_auth_user_id" in signed_in.session
+
+
+def test_logout_is_not_found_for_an_idp_without_single_logout(saml_idp, signed_in):
+    query = logout_query(saml_idp, PLAIN, relay_state=EVIL, signed=False)
+    response = signed_in.get(f"/accounts/saml/{PLAIN}/sls/", query, **IDP_REDIRECT)
+    assert response.status_code == 404
+    assert "_auth_user_id" in signed_in.session
+
+
+def test_a_sign_in_refused_later_ends_the_sessions_and_roles_held_until_then(
+    browser, live_server, saml_idp, idp_users
+):
+    signed_in = browser.new_context()
+    page = signed_in.new_page()
+    start_sign_in(page, live_server, "Test IdP", "alice")
+    finish_at_idp(page)
+    page.wait_for_url(live_server.url + "/privacy/")
+    alice = get_user_model().objects.get(email="alice@example.edu")
+    assert roles_of(alice) == {"host", "dept_admin"}
+
+    # Alice leaves the faculty: her next sign-in, on another browser, is refused.
+    idp_users["alice"]["attributes"]["eduPersonAffiliation"] = ["alum"]
+    idp_users["alice"]["attributes"]["eduPersonScopedAffiliation"] = ["alum@example.edu"]
+    saml_idp.set_users(idp_users)
+    other = browser.new_context()
+    refused = other.new_page()
+    start_sign_in(refused, live_server, "Test IdP", "alice")
+    finish_at_idp(refused)
+    refused.wait_for_url(f"{live_server.url}/accounts/saml/{ENCRYPTED}/acs/finish/")
+    assert refused.get_by_role("heading", level=1).inner_text().endswith("is not available to you")
+
+    assert signed_in_user_ids() == set()
+    assert roles_of(get_user_model().objects.get(pk=alice.pk)) == {"host"}
+    page.goto(live_server.url + "/me/")
+    assert "/accounts/login/" in page.url
+    signed_in.close()
+    other.close()

@@ -102,3 +102,29 @@ def test_with_no_secret_configured_every_notification_is_refused(client, setting
     response = signed(client, settings_updated("mixed.host@utoronto.ca"), secret="")
 
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "user.settings_updated",
+        7,
+        {"event": 5},
+        {"event": "user.settings_updated", "payload": []},
+        {"event": "user.settings_updated", "payload": {"object": "x"}},
+        {"event": "user.settings_updated", "payload": {"object": {"email": 5}}},
+        {"event": "user.settings_updated", "payload": {"object": {"id": {"a": 1}}}},
+        {"event": "endpoint.url_validation", "payload": "token"},
+        {"event": "endpoint.url_validation", "payload": {"plainToken": ["a"]}},
+    ],
+)
+def test_a_signed_body_of_an_unexpected_shape_is_a_bad_request(client, body):
+    make_person("mixed.host@utoronto.ca")
+
+    response = signed(client, body)
+
+    assert response.status_code == 400
+    assert "unexpected shape" in response.json()["error"]
+    assert not Job.objects.exists()

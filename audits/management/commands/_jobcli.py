@@ -1,16 +1,55 @@
-"""What zoom_harden and zoom_undo share: waiting for a job and printing it."""
+"""What the commands share: finding a host, waiting for a job and printing it."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import validate_email
 
 from audits.models import Job
 
 WAIT_SECONDS = 600
+
+
+def host_by_email(email: str):
+    """The portal user with this e-mail. Never created here: accounts come from sign-in, and
+    one made by hand would stand in the way of that person's first SSO sign-in."""
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CommandError(f"{email!r} is not an e-mail address") from None
+    host = get_user_model().objects.filter(email__iexact=email).first()
+    if host is None:
+        raise CommandError(
+            f"no portal user has the e-mail {email} (people appear once they sign in)"
+        )
+    return host
+
+
+def add_actor_argument(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--actor",
+        metavar="EMAIL",
+        help="the portal user on whose word this runs (recorded as the job's requester)",
+    )
+
+
+def command_line_origin(command: str, actor_email: str | None) -> tuple[Any, str]:
+    """Who asked (the --actor's portal user, or nobody) and a reason naming the command and the
+    operating-system user who ran it, shown on the job's page and in the audit log."""
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        os_user = "an unnamed user"
+    requested_by = host_by_email(actor_email) if actor_email else None
+    return requested_by, f"{command} on the command line ({os_user})"
 
 
 def job_json(job: Job) -> dict[str, Any]:

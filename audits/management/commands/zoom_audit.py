@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audits.management.commands._jobcli import host_by_email
 from audits.models import Snapshot
 from audits.sync import TransientSyncError, sync_host
 
@@ -47,8 +47,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, email: str, as_json: bool, **options: Any) -> None:
-        email = email.strip().lower()
-        host, _ = get_user_model().objects.get_or_create(email=email, defaults={"username": email})
+        host = host_by_email(email)
+        email = host.email
         try:
             snapshot = sync_host(host)
         except TransientSyncError as error:

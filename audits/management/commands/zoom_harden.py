@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
@@ -13,7 +12,13 @@ from django.db.models import Q
 from audits import zoom
 from audits.harden import plan, read_fresh
 from audits.jobs import create_job
-from audits.management.commands._jobcli import report, wait_for
+from audits.management.commands._jobcli import (
+    add_actor_argument,
+    command_line_origin,
+    host_by_email,
+    report,
+    wait_for,
+)
 from audits.models import HardeningProfile, InstitutionSettings, JobKind
 from audits.sync import zoom_login_of
 
@@ -27,18 +32,19 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="show the change only")
         parser.add_argument("--wait", action="store_true", help="wait until the job ends")
         parser.add_argument("--json", action="store_true", dest="as_json")
+        add_actor_argument(parser)
 
     def handle(self, *args: Any, email: str, profile: str | None, dry_run: bool, wait: bool,
-               as_json: bool, **options: Any) -> None:  # fmt: skip
-        host = get_user_model().objects.filter(email__iexact=email.strip()).first()
-        if host is None:
-            raise CommandError(f"no portal user has the e-mail {email}")
+               as_json: bool, actor: str | None, **options: Any) -> None:  # fmt: skip
+        host = host_by_email(email)
+        requested_by, reason = command_line_origin("zoom_harden", actor)
         chosen = _profile(profile)
         if dry_run:
             self._dry_run(host, chosen, as_json)
             return
         with transaction.atomic():
-            job = create_job(JobKind.HARDEN, host, profile=chosen, reason="zoom_harden command")
+            job = create_job(JobKind.HARDEN, host, profile=chosen, requested_by=requested_by,
+                             reason=reason)  # fmt: skip
         if wait:
             job = wait_for(job)
         report(self, job, as_json)
