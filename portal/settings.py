@@ -313,6 +313,7 @@ USE_TZ = True
 PORTAL_NAME = env_str("PORTAL_NAME", "Zoom Security Check")
 PORTAL_INSTITUTION = env_str("PORTAL_INSTITUTION", "University of Toronto")
 PORTAL_HEALTHZ_TIMEOUT = env_float("PORTAL_HEALTHZ_TIMEOUT", 2.0, minimum=0.1)
+PORTAL_HEALTHZ_WORKER_SECONDS = env_int("PORTAL_HEALTHZ_WORKER_SECONDS", 180, minimum=1)
 
 LOGGING = {
     "version": 1,
