@@ -67,6 +67,8 @@ def _retry_later(job: Job, error: zoom.ZoomError) -> None:
     (or the portal's own budget saying so) is waited out without counting as a failure."""
     rate_limited = error.retry_after is not None and error.status in (429, None)
     failures = job.failures + (0 if rate_limited else 1)
+    job.failures = failures
+    Job.objects.filter(pk=job.pk).update(failures=failures)
     if failures > len(jobs.RETRY_SCHEDULE):
         _give_up(job, error.user_message)
         return
