@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from celery import Celery
 from django.test import Client
+from kombu import Connection
 
 from audits.models import HardeningProfile, Job, JobKind, JobStatus
+from audits.tasks import run_job
 from tests.conftest import worker_env
 from tests.people import make_person
 from tests.support import ROOT, free_port, port_open, stop_process, wait_for, worker_process
@@ -83,9 +84,10 @@ def test_a_redis_restart_while_a_job_waits_for_zoom_leaves_a_serving_worker(
         job = Job.objects.create(
             kind=JobKind.HARDEN, host=host, requested_by=host, profile=HardeningProfile.default()
         )
-        # As the web process would on commit (this process's own Celery app is bound to the
-        # broker of its settings at import).
-        Celery("outage-test", broker=broker).send_task("audits.run_job", (job.pk,))
+        # As the web process does on commit, on this test's broker (this process's own Celery
+        # app was bound to another one when it was imported).
+        with Connection(broker) as connection:
+            run_job.apply_async((job.pk,), connection=connection)
         wait_for(lambda: "retrying" in Job.objects.get(pk=job.pk).message, timeout=60,
                  what="the job to wait for a retry")  # fmt: skip
 
