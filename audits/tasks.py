@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Claims of one job lost with their worker (a job that keeps killing workers), plus this one.
 MAX_ATTEMPTS = 6
 BUSY_SECONDS = 3
+UNREACHABLE = "Zoom could not be reached: "
 
 
 def _run_sync(job: Job) -> None:
@@ -70,26 +71,26 @@ def _retry_later(job: Job, error: zoom.ZoomError) -> None:
     job.failures = failures
     Job.objects.filter(pk=job.pk).update(failures=failures)
     if failures > len(jobs.RETRY_SCHEDULE):
-        _give_up(job, error.user_message)
+        _give_up(job, UNREACHABLE + error.user_message)
         return
     seconds = max(jobs.RETRY_SCHEDULE[failures - 1] if failures else 0, error.retry_after or 0)
     resume = timezone.now() + timedelta(seconds=seconds)
     if resume > job.created_at + jobs.GIVE_UP_AFTER:
-        _give_up(job, error.user_message)
+        when = timezone.localtime(resume).strftime("%Y-%m-%d %H:%M")
+        _give_up(job, f"Zoom asked the portal to wait until {when}; try again then.")
         return
     at = timezone.localtime(resume).strftime("%H:%M:%S")
-    jobs.wait(job, f"Zoom did not answer ({error.user_message}); retrying at {at}.", seconds,
+    jobs.wait(job, f"Waiting for Zoom ({error.user_message}); retrying at {at}.", seconds,
               failures=failures)  # fmt: skip
 
 
 def _give_up(job: Job, message: str) -> None:
     if job.kind == JobKind.SYNC:
-        snapshot = record_unreachable(job.host, message)
-        jobs.finish(
-            job, JobStatus.FAILED, f"Zoom could not be reached: {message}", snapshot=snapshot
-        )
+        # The page puts "Zoom could not be reached" before the snapshot's error itself.
+        snapshot = record_unreachable(job.host, message.removeprefix(UNREACHABLE))
+        jobs.finish(job, JobStatus.FAILED, message, snapshot=snapshot)
         return
-    _stop(job, f"Zoom could not be reached: {message}")
+    _stop(job, message)
 
 
 def _stop(job: Job, message: str) -> None:
