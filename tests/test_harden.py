@@ -3,11 +3,8 @@ shows is what is sent, locks are respected, faults end in the right state, undo 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from audits import jobs, zoom
 from audits.checklist import to_patch_body
@@ -27,26 +24,6 @@ MASKING = "audio_conferencing.participant_phone_masking.enable"
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
     monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.2, 0.3, 0.4))
-
-
-@pytest.fixture
-def beat_sweep(transactional_db) -> Iterator[None]:
-    """What beat does every few seconds, done here every tenth of a second: the sweep that
-    sends the jobs whose wait is over (a waiting job is a row, not a broker message)."""
-    stop = threading.Event()
-
-    def sweep() -> None:
-        try:
-            while not stop.wait(0.1):
-                jobs.sweep_pending()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=sweep, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
 
 
 def run(kind: JobKind, host, timeout: float = 60, **fields) -> Job:

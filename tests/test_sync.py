@@ -10,7 +10,6 @@ from audits.checklist import ITEMS
 from audits.models import Job, JobKind, JobStatus, Snapshot, ZoomStatus
 from tests.people import make_person
 from tests.support import wait_for
-from tests.test_harden import beat_sweep  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
