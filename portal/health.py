@@ -15,6 +15,10 @@ from kombu import Connection
 from portal.tasks import HEARTBEAT_KEY
 
 
+class Unhealthy(RuntimeError):
+    """A check's own finding, in words safe to show (no address, no secret)."""
+
+
 def check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -25,7 +29,7 @@ def check_cache() -> None:
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
     if cache.get(key) != "ok":
-        raise RuntimeError("value written was not read back")
+        raise Unhealthy("value written was not read back")
     cache.delete(key)
 
 
@@ -46,10 +50,10 @@ def check_worker() -> None:
     wait for nobody otherwise, so a monitor (or systemd) must hear of it."""
     beaten = cache.get(HEARTBEAT_KEY)
     if not beaten:
-        raise RuntimeError("no worker has run the heartbeat")
+        raise Unhealthy("no worker has run the heartbeat")
     age = (timezone.now() - datetime.fromisoformat(beaten)).total_seconds()
     if age > settings.PORTAL_HEALTHZ_WORKER_SECONDS:
-        raise RuntimeError(f"no worker heartbeat for {age:.0f} s")
+        raise Unhealthy(f"no worker heartbeat for {age:.0f} s")
 
 
 CHECKS: dict[str, Callable[[], None]] = {
@@ -67,8 +71,8 @@ def run_checks() -> dict[str, str]:
         try:
             check()
         except Exception as exc:  # a health check reports every failure, whatever its kind
-            # Our own checks' messages are safe to show; others' may hold addresses.
-            why = str(exc) if type(exc) is RuntimeError else type(exc).__name__
+            # Our own findings are safe to show; other errors' texts may hold addresses.
+            why = str(exc) if isinstance(exc, Unhealthy) else type(exc).__name__
             results[name] = f"unavailable: {why}"
         else:
             results[name] = "ok"
