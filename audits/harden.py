@@ -19,6 +19,8 @@ FIXABLE_LEVELS = (Level.USER, Level.USER_AND_MEETING)
 # Per-field outcomes, in words for the page.
 APPLIED, ALREADY, LOCKED, REFUSED = "applied", "already", "locked", "refused"
 CONFLICT, RESTORED, DEFERRED = "conflict", "restored", "deferred"
+SENT = "sent"  # sent to Zoom, which stopped answering before the change could be read back
+UNDOABLE = (APPLIED, SENT)  # what undo puts back
 OUTCOME_LABELS = {
     APPLIED: "Changed and verified",
     ALREADY: "Already so",
@@ -27,6 +29,7 @@ OUTCOME_LABELS = {
     CONFLICT: "Changed since; left as it is",
     RESTORED: "Put back and verified",
     DEFERRED: "Left for tomorrow: Zoom's daily limit",
+    SENT: "Sent, not yet verified",
 }
 
 

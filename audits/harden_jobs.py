@@ -22,6 +22,8 @@ from audits.harden import (
     LOCKED,
     REFUSED,
     RESTORED,
+    SENT,
+    UNDOABLE,
     is_locked,
     locked_by,
     plan,
@@ -62,7 +64,20 @@ def zoom_call(function, *args):
 
 
 def zoom_user_id_of(host) -> str:
-    return zoom_call(zoom.get_user, zoom_login_of(host))["id"]
+    """The host's Zoom user id; a permanent ZoomError naming the host when there is none to
+    change (no such user, or one who has not accepted Zoom's invitation yet)."""
+    login = zoom_login_of(host)
+    try:
+        user = zoom_call(zoom.get_user, login)
+    except zoom.ZoomError as error:
+        if error.status == 404 or error.code == 1001:
+            message = f"Zoom has no user with the e-mail {login}."
+            raise zoom.ZoomError(message, status=404, code=error.code, permanent=True) from error
+        raise
+    if user.get("status") == "pending":
+        message = f"Zoom's user {login} has not accepted the invitation to the account yet."
+        raise zoom.ZoomError(message, code=1000, permanent=True)
+    return user["id"]
 
 
 def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
@@ -135,6 +150,7 @@ def run_harden(job: Job) -> None:
             job.before = {change.path: change.before for change in first.changes}
             job.save(update_fields=["plan", "before"])
         still = plan(current, locks, overrides, institution)
+        mark_sent(job, still.dotted)
         refused = zoom_call(send_patch, zoom_user_id, still.dotted)
         jobs.set_status(job, JobStatus.VERIFYING)
         after = zoom_call(zoom.get_user_settings, zoom_user_id)
@@ -167,12 +183,39 @@ def run_harden(job: Job) -> None:
     finish_audited(job, "harden", fields)
 
 
+def mark_sent(job: Job, dotted: dict[str, Any]) -> None:
+    """Note, before the PATCH, which fields it carries: if Zoom then stops answering, the job
+    still records them (see unverified_fields) and undo can put them back."""
+    sent = sorted({*job.plan.get("sent", []), *dotted})
+    if sent != job.plan.get("sent", []):
+        job.plan["sent"] = sent
+        job.save(update_fields=["plan"])
+
+
+def unverified_fields(job: Job) -> dict[str, dict[str, Any]]:
+    """The fields a hardening sent before it stopped, from its plan: "sent, not yet
+    verified", with what they held before."""
+    planned = {c["path"]: c for c in (job.plan or {}).get("changes", [])}
+    return {
+        path: {
+            "item": planned[path]["item_id"],
+            "before": job.before.get(path, planned[path]["before"]),
+            "after": planned[path]["after"],
+            "now": None,
+            "outcome": SENT,
+            "message": "Sent to Zoom, which stopped answering before it could be checked.",
+        }
+        for path in (job.plan or {}).get("sent", [])
+        if path in planned
+    }
+
+
 def run_undo(job: Job) -> None:
     original = job.undo_of
     applied = {
         path: field
         for path, field in (original.outcome.get("fields") or {}).items()
-        if field["outcome"] == APPLIED
+        if field["outcome"] in UNDOABLE
     }
     zoom_user_id = zoom_user_id_of(job.host)
     with host_lock(job.host_id, job.pk):
@@ -201,7 +244,9 @@ def run_undo(job: Job) -> None:
     fields = {}
     for path, field in applied.items():
         now = _get(after, path)
-        if path in job.plan["conflict"]:
+        if path in job.plan["conflict"] and field["outcome"] == SENT:
+            outcome, message = CONFLICT, "Zoom did not keep this change: nothing to put back."
+        elif path in job.plan["conflict"]:
             outcome, message = CONFLICT, "You changed this after the profile was applied."
         elif path not in job.plan["restore"]:
             outcome = CONFLICT

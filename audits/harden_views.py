@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.checklist import ITEMS_BY_ID
-from audits.harden import OUTCOME_LABELS, lock_layers, plan
+from audits.harden import OUTCOME_LABELS, UNDOABLE, lock_layers, plan
 from audits.jobs import active_job, create_job
 from audits.models import (
     HardeningProfile,
@@ -131,7 +131,8 @@ def job_fields(job: Job) -> list[dict]:
 
 
 def _undoable(job: Job) -> bool:
-    applied = any(f["outcome"] == "applied" for f in (job.outcome.get("fields") or {}).values())
+    fields = (job.outcome.get("fields") or {}).values()
+    applied = any(f["outcome"] in UNDOABLE for f in fields)
     undone = job.undone_by.exclude(status=JobStatus.FAILED).exists()
     return job.kind == JobKind.HARDEN and job.is_finished and applied and not undone
 

@@ -4,6 +4,11 @@ exactly one worker with a conditional update, and finished with an outcome.
 A job whose message never reached the broker (it was down at commit) stays pending; the
 periodic sweep sends it again. A job whose worker died mid-way is claimed again once its lease
 (the task time limit) has passed.
+
+A job that must wait (Zoom failed for now, or another job holds the host) waits in its row, not
+on the broker: pending with `not_before` set, sent again by the sweep once that time has come.
+A countdown message held unacknowledged by a worker kills that worker when Redis drops (kombu
+5.7, shared/NOTES.md), and it is lost with the worker; a row is neither.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ from audits.models import FINISHED, Job, JobKind, JobStatus
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait before each retry of a transient failure; a Retry-After from Zoom that asks
-# for longer wins. After the last one the job fails with Zoom's message.
-RETRY_SCHEDULE = (5, 20, 60)
+# Seconds to wait after each transient failure: 5 s doubling to a 5-minute cap, 14 waits
+# (about 45 minutes of trying); a Retry-After from Zoom that asks for longer wins. After the
+# last one the job fails with Zoom's message.
+RETRY_SCHEDULE = tuple(min(5 * 2**n, 300) for n in range(14))
+# However a job waits (429s that name their wait are not counted above), it stops trying after
+# this long from its creation: nobody is waiting for it any more.
+GIVE_UP_AFTER = timedelta(hours=2)
 
 
 def create_job(kind: JobKind, host, *, requested_by=None, reason: str = "", **fields) -> Job:
@@ -46,16 +55,16 @@ def start_once(kind: JobKind, host, **fields) -> Job:
     return active_job(host, kind) or create_job(kind, host, **fields)
 
 
-def send(job_id: int, countdown: float = 0) -> bool:
+def send(job_id: int) -> bool:
     """Put the job's message on the broker; False (and the job stays pending) if it is down."""
     from audits.tasks import run_job
 
     try:
-        run_job.apply_async((job_id,), countdown=countdown, retry=False)
+        run_job.apply_async((job_id,), retry=False)
     except (OperationalError, OSError) as exc:
         log.warning("broker unavailable, job %s stays queued for the sweep: %s", job_id, exc)
         return False
-    Job.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+    Job.objects.filter(pk=job_id).update(enqueued_at=timezone.now(), not_before=None)
     return True
 
 
@@ -67,8 +76,10 @@ def claim(job_id: int) -> Job | None:
     """Take the job for this worker, or None if another worker has it or it is finished."""
     now = timezone.now()
     abandoned = Q(status__in=[JobStatus.RUNNING, JobStatus.VERIFYING], started_at__lt=now - lease())
+    # A stray message (a redelivery) does not cut a wait short.
+    ready = Q(status=JobStatus.PENDING) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
     claimed = (
-        Job.objects.filter(Q(status=JobStatus.PENDING) | abandoned, pk=job_id)
+        Job.objects.filter(ready | abandoned, pk=job_id)
         .exclude(status__in=FINISHED)
         .update(status=JobStatus.RUNNING, started_at=now, attempts=F("attempts") + 1)
     )
@@ -80,14 +91,19 @@ def set_status(job: Job, status: JobStatus, message: str = "") -> None:
     Job.objects.filter(pk=job.pk).update(status=status, message=message)
 
 
-def requeue(job: Job, message: str, countdown: float) -> None:
-    """Back to pending while a retry waits, saying why: the page shows it honestly. The
-    expected delivery time keeps the sweep from sending it again before the retry is due."""
-    job.status, job.message = JobStatus.PENDING, message
+def wait(job: Job, message: str, seconds: float, *, failures: int) -> None:
+    """Back to pending until `seconds` from now, saying why: the page shows it honestly. The
+    sweep sends it again once the time has come. This claim ended in order, so it is given
+    back: `attempts` keeps counting only claims lost with their worker."""
+    job.status, job.message, job.failures = JobStatus.PENDING, message, failures
+    job.not_before = timezone.now() + timedelta(seconds=seconds)
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.PENDING,
         message=message,
-        enqueued_at=timezone.now() + timedelta(seconds=countdown),
+        failures=failures,
+        not_before=job.not_before,
+        enqueued_at=None,
+        attempts=F("attempts") - 1,
     )
 
 
@@ -99,11 +115,14 @@ def finish(job: Job, status: JobStatus, message: str, **fields) -> None:
 
 
 def sweep_pending(older_than: timedelta = timedelta(seconds=60)) -> int:
-    """Send again the jobs that stayed pending (their message was lost or never sent)."""
+    """Send the jobs whose wait is over, and again those that stayed pending (their message
+    was lost or never sent) or whose worker died."""
     now = timezone.now()
     cutoff = now - older_than
-    never_sent = Q(status=JobStatus.PENDING, enqueued_at__isnull=True, created_at__lt=cutoff)
-    lost = Q(status=JobStatus.PENDING, enqueued_at__lt=cutoff)
+    waited = Q(status=JobStatus.PENDING, not_before__lte=now)
+    unsent = Q(status=JobStatus.PENDING, not_before__isnull=True)
+    never_sent = unsent & Q(enqueued_at__isnull=True, created_at__lt=cutoff)
+    lost = unsent & Q(enqueued_at__lt=cutoff)
     abandoned = Q(status__in=[JobStatus.RUNNING, JobStatus.VERIFYING], started_at__lt=now - lease())
-    due = Job.objects.filter(never_sent | lost | abandoned).order_by("created_at")
+    due = Job.objects.filter(waited | never_sent | lost | abandoned).order_by("created_at")
     return sum(send(job_id) for job_id in due.values_list("pk", flat=True)[:500])

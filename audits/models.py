@@ -163,7 +163,12 @@ class Job(models.Model):
     before = models.JSONField(default=dict, blank=True)
     outcome = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
+    # Claims that did not end in an orderly wait: 1 while running, more after a lost worker.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Transient Zoom failures counted against the retry schedule (a 429 that names its wait
+    # is not counted), and the time before which a waiting job is not sent again.
+    failures = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
     snapshot = models.ForeignKey(Snapshot, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -56,6 +57,8 @@ app.conf.update(
         settings.CELERY_BROKER_URL, settings.CELERY_DIR
     ),
     broker_connection_retry_on_startup=True,
+    # A worker that lost the broker keeps trying to reconnect, however long it is down.
+    broker_connection_max_retries=None,
     result_backend=settings.CELERY_RESULT_BACKEND,
     result_expires=24 * 3600,
     # Jobs keep their outcome in their own row; only tasks that say so store a result.
@@ -85,10 +88,21 @@ if urlsplit(settings.CELERY_BROKER_URL).scheme in {"redis", "rediss"}:
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 60.0},
+    # /healthz fails when no worker has run it for PORTAL_HEALTHZ_WORKER_SECONDS (180 s).
+    "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 30.0},
 }
-app.conf.beat_schedule["sweep-jobs"] = {"task": "audits.sweep_jobs", "schedule": 30.0}
+# Waiting jobs live in their rows and the sweep sends them when due: its period is the slack
+# added to every wait (a first retry after 5 s runs within 5-15 s).
+app.conf.beat_schedule["sweep-jobs"] = {"task": "audits.sweep_jobs", "schedule": 10.0}
 app.conf.beat_schedule["purge-old-records"] = {
     "task": "audits.purge_old_records",
     "schedule": 24 * 3600.0,
 }
+
+
+@worker_ready.connect
+def _beat_at_start(**kwargs: object) -> None:
+    """A worker that has just started (or been restarted) counts as beating at once."""
+    from portal.tasks import record_heartbeat
+
+    record_heartbeat()

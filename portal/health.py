@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 from kombu import Connection
+
+from portal.tasks import HEARTBEAT_KEY
+
+
+class Unhealthy(RuntimeError):
+    """A check's own finding, in words safe to show (no address, no secret)."""
 
 
 def check_database() -> None:
@@ -21,7 +29,7 @@ def check_cache() -> None:
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
     if cache.get(key) != "ok":
-        raise RuntimeError("value written was not read back")
+        raise Unhealthy("value written was not read back")
     cache.delete(key)
 
 
@@ -37,10 +45,22 @@ def check_broker() -> None:
         conn.default_channel.close()
 
 
+def check_worker() -> None:
+    """A worker ran beat's heartbeat lately: beat, the broker and a worker all work. Jobs
+    wait for nobody otherwise, so a monitor (or systemd) must hear of it."""
+    beaten = cache.get(HEARTBEAT_KEY)
+    if not beaten:
+        raise Unhealthy("no worker has run the heartbeat")
+    age = (timezone.now() - datetime.fromisoformat(beaten)).total_seconds()
+    if age > settings.PORTAL_HEALTHZ_WORKER_SECONDS:
+        raise Unhealthy(f"no worker heartbeat for {age:.0f} s")
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
+    "worker": check_worker,
 }
 
 
@@ -51,7 +71,9 @@ def run_checks() -> dict[str, str]:
         try:
             check()
         except Exception as exc:  # a health check reports every failure, whatever its kind
-            results[name] = f"unavailable: {type(exc).__name__}"
+            # Our own findings are safe to show; other errors' texts may hold addresses.
+            why = str(exc) if isinstance(exc, Unhealthy) else type(exc).__name__
+            results[name] = f"unavailable: {why}"
         else:
             results[name] = "ok"
     return results

@@ -385,6 +385,9 @@ if PORTAL_LOG_LEVEL not in logging.getLevelNamesMapping() or PORTAL_LOG_LEVEL ==
     raise ConfigurationError(
         "PORTAL_LOG_LEVEL", f"{PORTAL_LOG_LEVEL!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL"
     )
+PORTAL_HEALTHZ_WORKER_SECONDS = env_int(
+    "PORTAL_HEALTHZ_WORKER_SECONDS", 180, minimum=1, maximum=86400
+)
 
 LOGGING = {
     "version": 1,

@@ -51,7 +51,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "status": "ok" if not failing else "unavailable",
         "checks": checks,
         "failing": failing,
-        # Informational: a worker consumed the beat's heartbeat at this time.
+        # When a worker last ran beat's heartbeat ("worker" fails when it is too old).
         "worker_heartbeat": cache.get(HEARTBEAT_KEY) if "cache" not in failing else None,
     }
     return JsonResponse(body, status=503 if failing else 200)

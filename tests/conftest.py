@@ -114,6 +114,32 @@ def celery_worker(transactional_db) -> Iterator[object]:
         yield app
 
 
+@pytest.fixture
+def beat_sweep(transactional_db) -> Iterator[None]:
+    """What beat does every few seconds, done here every tenth of a second: the sweep that
+    sends the jobs whose wait is over (a waiting job is a row, not a broker message)."""
+    import threading
+
+    from django.db import connection
+
+    from audits.jobs import sweep_pending
+
+    stop = threading.Event()
+
+    def sweep() -> None:
+        try:
+            while not stop.wait(0.1):
+                sweep_pending()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=sweep, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
 def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a worker subprocess needs to use this test run's database."""
     from django.db import connection

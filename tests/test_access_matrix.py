@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audits.helpdesk_views import LOOKUPS_KEY
 from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
 from portal.access import allowed
+from portal.tasks import record_heartbeat
 from tests.people import make_person
 from tests.test_reports import synced
 
@@ -196,6 +197,7 @@ def world(db) -> dict[str, Any]:
         "portal_admin": make_person("boss@utoronto.ca", department="IT", roles=["portal_admin"]),
     }
     synced(people["host"], 20, failing=[WAITING_ROOM])
+    record_heartbeat()  # a worker is running: /healthz answers 200
     synced(people["other"], 15, failing=[WAITING_ROOM])
     profile = HardeningProfile.default()
     objects: dict[str, Any] = {"host": people["host"], "other": people["other"]}

@@ -84,6 +84,7 @@ def test_a_pending_host_is_told_to_accept_zooms_invitation(page, live_server, zo
     assert_accessible(page, "on the pending state")
 
 
+@pytest.mark.usefixtures("beat_sweep")  # retries wait in the job's row until the sweep
 def test_when_zoom_is_unreachable_the_last_reading_stays_with_its_age(
     page, live_server, zoomsim, monkeypatch
 ):

@@ -124,6 +124,7 @@ CASES = [
     _env("PORTAL_IDP_CONFIG", '{"role_map": {"cn=zoom-helpdesk": "helpdesk"}}', "role_map"),
     _env("PORTAL_TIME_ZONE", "Mars/Olympus", "time zone"),
     _env("PORTAL_HEALTHZ_TIMEOUT", "inf", "between"),
+    _env("PORTAL_HEALTHZ_WORKER_SECONDS", "0", "between"),
     _env("PORTAL_LOG_LEVEL", "LOUD", "LOUD"),
     _env("PORTAL_VAR_DIR", "{dir}/a-file/var", "cannot create"),
     _env("PORTAL_SQLITE_PATH", "{dir}/a-file/portal.sqlite3", "cannot create"),

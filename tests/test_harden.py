@@ -15,7 +15,7 @@ from tests.people import make_person
 from tests.support import wait_for
 from tests.zoomspec import request_errors
 
-pytestmark = pytest.mark.usefixtures("celery_worker")
+pytestmark = pytest.mark.usefixtures("celery_worker", "beat_sweep")
 
 DEFAULT_HOST = "default.host@utoronto.ca"
 MASKING = "audio_conferencing.participant_phone_masking.enable"
@@ -111,7 +111,7 @@ def test_a_burst_of_5xx_is_retried_and_the_job_finishes(zoomsim):
     zoomsim.set_faults(error_rate=1.0, error_status=502)
     with transaction.atomic():
         job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
-    wait_for(lambda: Job.objects.get(pk=job.pk).attempts >= 2, what="two failed attempts")
+    wait_for(lambda: Job.objects.get(pk=job.pk).failures >= 2, what="two failed attempts")
     zoomsim.set_faults()
 
     wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
@@ -311,3 +311,87 @@ def test_a_dry_run_for_a_pending_user_says_the_account_is_not_activated_yet(zoom
 
     with pytest.raises(CommandError, match="not activated their account yet"):
         _command("zoom_harden", "pending.host@utoronto.ca", "--dry-run")
+
+
+@pytest.mark.parametrize("email", ["nobody.here@utoronto.ca", "pending.host@utoronto.ca"])
+@pytest.mark.parametrize("kind", [JobKind.HARDEN, JobKind.MEETINGS, JobKind.UNDO])
+def test_a_permanent_zoom_error_fails_the_job_at_once_with_zooms_message(zoomsim, kind, email):
+    host = make_person(email)
+    fields: dict = {"profile": default_profile()} if kind == JobKind.HARDEN else {}
+    if kind == JobKind.UNDO:
+        changed = {"item": "x", "before": False, "after": True, "now": True, "outcome": "applied"}
+        fields["undo_of"] = Job.objects.create(
+            kind=JobKind.HARDEN, host=host, status=S.DONE, outcome={"fields": {MASKING: changed}}
+        )
+
+    job = run(kind, host, **fields)
+
+    assert job.status == S.FAILED
+    if email.startswith("nobody"):
+        assert job.message == "Zoom has no user with the e-mail nobody.here@utoronto.ca."
+    else:
+        assert "has not accepted the invitation" in job.message
+    assert job.attempts == 1  # one claim: not the 7 claims of "tried too many times"
+    assert settings_patches(zoomsim) == []
+
+
+def test_a_429_that_names_its_wait_does_not_spend_the_retry_budget(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(limits={"Light": 0, "Medium": 0}, retry_after="1")
+    with transaction.atomic():
+        job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
+
+    def waited_often() -> bool:
+        waited = sum(r["status"] == 429 for r in zoomsim.requests())
+        return waited > len(jobs.RETRY_SCHEDULE) + 1 and not Job.objects.get(pk=job.pk).is_finished
+
+    wait_for(waited_often, timeout=60, what="more 429s than the retry schedule allows failures")
+    zoomsim.set_faults()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
+    job.refresh_from_db()
+    assert job.status == S.DONE
+    assert job.failures == 0
+
+
+def test_a_job_that_waited_many_times_is_not_stopped_as_tried_too_often(zoomsim, monkeypatch):
+    monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.1,) * 20)
+    host = make_person(DEFAULT_HOST)
+    zoomsim.set_faults(error_rate=1.0, error_status=503)
+    with transaction.atomic():
+        job = jobs.create_job(JobKind.HARDEN, host, requested_by=host, profile=default_profile())
+    wait_for(lambda: Job.objects.get(pk=job.pk).failures >= 10, timeout=60, what="ten failures")
+    zoomsim.set_faults()
+
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the job")
+    job.refresh_from_db()
+    assert job.status == S.DONE, job.message
+
+
+def test_a_change_sent_before_zoom_stopped_answering_is_recorded_and_undone(zoomsim):
+    host = make_person(DEFAULT_HOST)
+    zoom_user_id = zoom.get_user(DEFAULT_HOST)["id"]
+    original = zoom.get_user_settings(zoom_user_id)
+    zoomsim.reset()
+    # Settings and locks read, the PATCH applied (204); the verifying read is the fourth
+    # Medium call of the day and Zoom's daily limit refuses it until tomorrow.
+    zoomsim.set_faults(daily_limits={"Medium": 3})
+
+    harden = run(JobKind.HARDEN, host, profile=default_profile())
+
+    assert [p["status"] for p in settings_patches(zoomsim)] == [204]
+    assert harden.status == S.FAILED
+    assert "The change was sent and may have been applied" in harden.message
+    sent = harden.outcome["fields"]
+    assert sent
+    assert {f["outcome"] for f in sent.values()} == {"sent"}
+    assert sent[MASKING]["before"] is False
+    assert sent[MASKING]["after"] is True
+
+    zoomsim.set_faults()
+    zoom.forget_cached_state()  # the daily limit's cool-down
+    undo = run(JobKind.UNDO, host, undo_of=harden)
+
+    assert undo.status == S.DONE, undo.message
+    assert {f["outcome"] for f in undo.outcome["fields"].values()} == {"restored"}
+    assert zoom.get_user_settings(zoom_user_id) == original

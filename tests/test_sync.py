@@ -88,7 +88,7 @@ def test_pending_zoom_user_ends_in_the_pending_state(zoomsim):
     assert Snapshot.objects.get(host=host).zoom_status == ZoomStatus.PENDING
 
 
-@pytest.mark.usefixtures("celery_worker", "quick_retries")
+@pytest.mark.usefixtures("celery_worker", "beat_sweep", "quick_retries")
 def test_zoom_errors_past_the_retry_schedule_keep_the_last_good_snapshot(zoomsim):
     host = make_person("mixed.host@utoronto.ca", department="History")
     refresh(host)
@@ -102,10 +102,10 @@ def test_zoom_errors_past_the_retry_schedule_keep_the_last_good_snapshot(zoomsim
     latest = Snapshot.objects.filter(host=host).first()
     assert latest.zoom_status == ZoomStatus.UNREACHABLE
     assert Snapshot.objects.filter(host=host, pk=good.pk).exists()
-    assert job.attempts == len(jobs.RETRY_SCHEDULE) + 1
+    assert job.failures == len(jobs.RETRY_SCHEDULE) + 1
 
 
-@pytest.mark.usefixtures("celery_worker", "quick_retries")
+@pytest.mark.usefixtures("celery_worker", "beat_sweep", "quick_retries")
 def test_a_timeout_is_retried_and_the_refresh_still_succeeds(zoomsim, settings):
     settings.ZOOM_READ_TIMEOUT = 0.5
     host = make_person("mixed.host@utoronto.ca", department="History")
@@ -115,7 +115,7 @@ def test_a_timeout_is_retried_and_the_refresh_still_succeeds(zoomsim, settings):
 
     def retrying():
         job.refresh_from_db()
-        return job.attempts >= 1 and "retrying" in job.message
+        return job.failures >= 1 and "retrying" in job.message
 
     wait_for(retrying, timeout=30, what="the first attempt to time out")
     zoomsim.set_faults()  # Zoom answers again
@@ -126,7 +126,7 @@ def test_a_timeout_is_retried_and_the_refresh_still_succeeds(zoomsim, settings):
 
     wait_for(finished, timeout=60, what="the retried sync")
     assert job.status == JobStatus.DONE
-    assert job.attempts >= 2
+    assert job.failures >= 1
 
 
 @pytest.mark.usefixtures("celery_worker")
@@ -154,3 +154,21 @@ def test_a_job_is_claimed_by_one_worker_only():
     assert first is not None
     assert first.status == JobStatus.RUNNING
     assert second is None
+
+
+@pytest.mark.django_db
+def test_a_waiting_job_is_sent_by_the_sweep_once_its_wait_is_over_and_not_before():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    host = make_person("claim.host@utoronto.ca")
+    job = Job.objects.create(kind=JobKind.SYNC, host=host)
+    jobs.wait(jobs.claim(job.pk), "Zoom did not answer; retrying.", 300, failures=1)
+
+    assert jobs.sweep_pending() == 0
+    assert jobs.claim(job.pk) is None  # a stray message does not cut the wait short
+    Job.objects.filter(pk=job.pk).update(not_before=timezone.now() - timedelta(seconds=1))
+    assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 1
+    assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 0  # sent once, not each sweep
+    assert jobs.claim(job.pk) is not None

@@ -1,6 +1,8 @@
 """Run the whole portal on its embedded defaults: web, worker, beat (and the Zoom simulator).
 
-Started by `make demo`. Prints the address, and stops every process on Ctrl-C or SIGTERM.
+Started by `make demo`. Prints the address, and stops every process on Ctrl-C or SIGTERM. A
+worker or beat that dies is started again (as systemd's `Restart=always` does in production);
+if the web server or the simulator dies, or a worker keeps dying, the demo stops.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -24,6 +27,8 @@ class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = field(default=None)
+    restartable: bool = False
+    restarts: list[float] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -62,8 +67,13 @@ class Command(BaseCommand):
                     python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
                     "--concurrency=2", "--without-gossip", "--without-mingle",
                 ],
+                restartable=True,
             ),
-            Child("beat", [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"]),
+            Child(
+                "beat",
+                [python, "-m", "celery", "-A", "portal", "beat", "--loglevel=INFO"],
+                restartable=True,
+            ),
         ]  # fmt: skip
         stopping = False
 
@@ -82,14 +92,29 @@ class Command(BaseCommand):
         exit_code = 0
         while not stopping:
             for child in children:
-                if child.process.poll() is not None:
-                    self.stderr.write(f"{child.name} stopped unexpectedly; stopping the rest")
-                    stopping, exit_code = True, 1
+                if child.process.poll() is None or stopping:
+                    continue
+                if self._restart(child):
+                    continue
+                self.stderr.write(f"{child.name} stopped unexpectedly; stopping the rest")
+                stopping, exit_code = True, 1
             time.sleep(0.3)
         self._stop_all(children)
         if exit_code:
             raise CommandError("the demo stopped because one of its processes failed")
         self.stdout.write("Stopped.")
+
+    def _restart(self, child: Child) -> bool:
+        """Start a dead worker or beat again, unless it died 5 times within the last minute."""
+        now = time.monotonic()
+        child.restarts = [t for t in child.restarts if t > now - 60]
+        if not child.restartable or len(child.restarts) >= 5:
+            return False
+        code = child.process.returncode
+        self.stderr.write(f"{child.name} stopped (exit code {code}); starting it again")
+        child.restarts.append(now)
+        child.process = subprocess.Popen(child.argv)
+        return True
 
     def _zoomsim_port(self) -> int:
         return urlsplit(settings.ZOOM_OAUTH_BASE).port or DEFAULT_PORT
@@ -103,6 +128,8 @@ class Command(BaseCommand):
             try:
                 with urllib.request.urlopen(address + "healthz", timeout=2):  # noqa: S310
                     return
+            except urllib.error.HTTPError:
+                return  # serving; /healthz may wait for the worker's first heartbeat
             except OSError:
                 time.sleep(0.3)
         self._stop_all(children)
