@@ -390,9 +390,12 @@ if PORTAL_LOG_LEVEL not in logging.getLevelNamesMapping() or PORTAL_LOG_LEVEL ==
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "portal.logging.RedactSecrets"},
+        "client_errors": {"()": "portal.logging.OneLineClientErrors"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
     },
     "root": {"handlers": ["console"], "level": PORTAL_LOG_LEVEL},
 }
