@@ -215,6 +215,30 @@ def test_break_glass_admin_login_is_locked_after_five_failures(client):
     assert client.session["_auth_user_id"]
 
 
+@pytest.mark.django_db
+def test_break_glass_admin_signs_in_while_no_identity_provider_answers(client):
+    from tests.support import free_port
+
+    cache.clear()
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    config = sso_config.build(
+        {
+            "saml": [{"slug": "down", "entity_id": f"{nobody}/idp", "metadata_url": nobody}],
+            "oidc": [{"slug": "down-oidc", "server_url": nobody, "client_id": "c", "secret": "s"}],
+        }
+    )
+    get_user_model().objects.create_superuser("root", "root@example.edu", "correct-horse-42")
+    with override_settings(SOCIALACCOUNT_PROVIDERS=config.providers):
+        # The hosts' sign-in page still answers; the IdP is down, its buttons cannot help.
+        assert client.get("/accounts/login/").status_code == 200
+        ok = client.post("/admin/login/", {"username": "root", "password": "correct-horse-42"})
+        assert ok.status_code == 302
+        # The admin overrides a person's roles while the IdP is down.
+        assert client.get("/admin/").status_code == 200
+        assert client.get("/admin/portal/person/").status_code == 200
+    cache.clear()
+
+
 def _try(client, username: str, password: str, **meta) -> int:
     data = {"username": username, "password": password}
     return client.post("/admin/login/", data, **meta).status_code
