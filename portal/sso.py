@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -179,10 +180,12 @@ def render_refusal(request: HttpRequest, profile: Profile, reason: str) -> HttpR
 SIGN_IN_PAGES = re.compile(r"^/accounts/(login|saml/[^/]+/login)/$")
 
 
-def metadata_form_action(get_response):
+def metadata_form_action(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Middleware: on the pages with a sign-in button, allow the sign-in URLs that only the
     metadata of a `metadata_url` IdP names (a federation serves the metadata from elsewhere).
-    Other pages never fetch metadata. Placed after CSPMiddleware, so it runs before it."""
+    Other pages never fetch metadata. Listed after CSPMiddleware: it sees the response first."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
