@@ -79,6 +79,16 @@ app.conf.update(
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
     worker_hijack_root_logger=False,
     worker_send_task_events=False,
+    # Two queues, so a sweep or a retention run never makes a person wait: `interactive` for
+    # the jobs someone started (a page, the helpdesk, a command), `bulk` for the periodic work.
+    # Each needs at least one worker: `celery -A portal worker -Q interactive` (and `-Q bulk`).
+    task_default_queue="interactive",
+    task_routes={
+        "audits.run_job": {"queue": "interactive"},
+        "portal.heartbeat": {"queue": "interactive"},
+        "audits.sweep_jobs": {"queue": "bulk"},
+        "audits.purge_old_records": {"queue": "bulk"},
+    },
 )
 if urlsplit(settings.CELERY_BROKER_URL).scheme in {"redis", "rediss"}:
     app.conf.result_backend_transport_options = {

@@ -40,3 +40,17 @@ class RedactSecrets(logging.Filter):
         if record.stack_info:
             record.stack_info = _redact(record.stack_info, secrets)
         return True
+
+
+class OneLineClientErrors(logging.Filter):
+    """Django logs a 403 (PermissionDenied) or 400 with the exception's whole traceback, which
+    reads as a crash in the console. A client error is one line: the request and the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500 and record.exc_info:
+            reason = str(record.exc_info[1] or "").strip()
+            if reason:
+                record.msg, record.args = f"{record.getMessage()} ({reason})", None
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.sso.metadata_form_action",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -392,9 +393,12 @@ PORTAL_HEALTHZ_WORKER_SECONDS = env_int(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.logging.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "portal.logging.RedactSecrets"},
+        "client_errors": {"()": "portal.logging.OneLineClientErrors"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
     },
     "root": {"handlers": ["console"], "level": PORTAL_LOG_LEVEL},
 }

@@ -8,6 +8,8 @@ department, affiliations, groups and mapped roles at every sign-in (SSO and demo
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +36,7 @@ from django.views.decorators.http import require_GET
 
 from portal import dn
 from portal.models import ROLE_DEPT_ADMIN, ROLE_HOST, ROLE_PORTAL_ADMIN, Person
-from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES
+from portal.sso_config import OIDC_ATTRIBUTES, SAML_ATTRIBUTES, friendly_name, sign_in_origins
 
 logger = logging.getLogger(__name__)
 SESSION_IDP_KEY = "portal_sso_idp"
@@ -66,6 +68,8 @@ class Profile:
     groups: list[str] = field(default_factory=list)
     zoom_login: str = ""
     identity_provider: str = ""
+    # The stable-id attributes the IdP should have sent, when it sent none of them.
+    missing_stable_id: list[str] = field(default_factory=list)
 
 
 def _values(raw: dict[str, Any], names: list[str]) -> list[str]:
@@ -96,7 +100,11 @@ def profile_from_attributes(
         from portal.sso_config import OID
 
         zoom_login = _first(raw, [OID.get(zoom_attribute, zoom_attribute), zoom_attribute])
+    # Without a stable id allauth falls back to the NameID, transient at most IdPs: a new
+    # account at every sign-in, refused from the second on since the e-mail is taken.
+    missing_stable_id = [] if _first(raw, mapping["uid"]) else _friendly(mapping["uid"])
     return Profile(
+        missing_stable_id=missing_stable_id,
         email=email,
         first_name=_first(raw, mapping["first_name"]),
         last_name=_first(raw, mapping["last_name"]),
@@ -106,6 +114,14 @@ def profile_from_attributes(
         zoom_login=zoom_login,
         identity_provider=identity_provider,
     )
+
+
+def _friendly(names: list[str]) -> list[str]:
+    found: list[str] = []
+    for name in names:
+        if friendly_name(name) not in found:
+            found.append(friendly_name(name))
+    return found
 
 
 def profile_from_sociallogin(sociallogin: SocialLogin) -> Profile:
@@ -134,6 +150,8 @@ def affiliation_values(affiliations: list[str]) -> set[str]:
 
 def refuse_reason(profile: Profile) -> str | None:
     """Why this person may not use the portal, or None when they may."""
+    if profile.missing_stable_id:
+        return "no_stable_id"
     if not profile.email:
         return "no_email"
     allowed = set(settings.PORTAL_ALLOWED_AFFILIATIONS)
@@ -143,15 +161,45 @@ def refuse_reason(profile: Profile) -> str | None:
 
 
 def render_refusal(request: HttpRequest, profile: Profile, reason: str) -> HttpResponse:
+    missing = ", ".join(profile.missing_stable_id)
     logger.warning(
-        "Sign-in refused (%s) for %s from %s", reason, profile.email, profile.identity_provider
+        "Sign-in refused (%s) for %s from %s",
+        f"{reason}: none of {missing} sent" if missing else reason,
+        profile.email,
+        profile.identity_provider,
     )
     context = {
         "reason": reason,
         "affiliations": sorted(affiliation_values(profile.affiliations)),
         "allowed_affiliations": settings.PORTAL_ALLOWED_AFFILIATIONS,
+        "stable_id_names": " or ".join(profile.missing_stable_id),
     }
     return render(request, "portal/signin_refused.html", context, status=403)
+
+
+SIGN_IN_PAGES = re.compile(r"^/accounts/(login|saml/[^/]+/login)/$")
+
+
+def metadata_form_action(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Middleware: on the pages with a sign-in button, allow the sign-in URLs that only the
+    metadata of a `metadata_url` IdP names (a federation serves the metadata from elsewhere).
+    Other pages never fetch metadata. Listed after CSPMiddleware: it sees the response first."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if SIGN_IN_PAGES.match(request.path) and response.get("Content-Type", "").startswith(
+            "text/html"
+        ):
+            origins = sign_in_origins(settings.SOCIALACCOUNT_PROVIDERS)
+            if origins:
+                update = dict(getattr(response, "_csp_update", None) or {})
+                update["form-action"] = [*update.get("form-action", []), *origins]
+                response._csp_update = update
+        return response
+
+    return middleware
 
 
 def _group_key(group: str) -> str:

@@ -34,15 +34,33 @@ OID = {
     "subject-id": "urn:oasis:names:tc:SAML:attribute:subject-id",
 }
 
+
+def saml_names(*names: str) -> list[str]:
+    """Each name as an IdP may release it: the urn:oid form (Shibboleth's, the uri name format)
+    first, then the plain name (the basic name format: SimpleSAMLphp's default, many ADFS and
+    Entra set-ups). Names without a known OID are kept as they are."""
+    found: list[str] = []
+    for name in names:
+        for form in (OID.get(name, name), name):
+            if form not in found:
+                found.append(form)
+    return found
+
+
+def friendly_name(name: str) -> str:
+    """`mail` for urn:oid:0.9.2342.19200300.100.1.3: what an IdP's administrator recognises."""
+    return next((friendly for friendly, oid in OID.items() if oid == name), name)
+
+
 SAML_ATTRIBUTES = {
     # A stable identifier: never a transient NameID, or every sign-in makes a new account.
-    "uid": [OID["subject-id"], OID["eduPersonPrincipalName"]],
-    "email": [OID["mail"]],
-    "first_name": [OID["givenName"]],
-    "last_name": [OID["sn"]],
-    "department": [OID["ou"]],
-    "affiliation": [OID["eduPersonScopedAffiliation"], OID["eduPersonAffiliation"]],
-    "groups": [OID["isMemberOf"], OID["eduPersonEntitlement"]],
+    "uid": saml_names("subject-id", "eduPersonPrincipalName"),
+    "email": saml_names("mail"),
+    "first_name": saml_names("givenName"),
+    "last_name": saml_names("sn"),
+    "department": saml_names("ou"),
+    "affiliation": saml_names("eduPersonScopedAffiliation", "eduPersonAffiliation"),
+    "groups": saml_names("isMemberOf", "eduPersonEntitlement"),
 }
 OIDC_ATTRIBUTES = {
     "uid": ["sub"],
@@ -277,7 +295,9 @@ def _form_action_origins(entry: dict[str, Any], where: str) -> list[str]:
     return origins
 
 
-def _attributes(entry: dict[str, Any], defaults: dict[str, list[str]], where: str) -> dict:
+def _attributes(
+    entry: dict[str, Any], defaults: dict[str, list[str]], where: str, *, saml: bool = False
+) -> dict:
     given = entry.get("attributes", {})
     if not isinstance(given, dict) or set(given) - ATTRIBUTE_KEYS:
         raise _error(where, f"'attributes' keys must be among {sorted(ATTRIBUTE_KEYS)}")
@@ -290,8 +310,9 @@ def _attributes(entry: dict[str, Any], defaults: dict[str, list[str]], where: st
             or not all(isinstance(n, str) and n.strip() for n in names)
         ):
             raise _error(where, f"attributes.{key} must be a name or a list of names")
-        # A friendly eduPerson name stands for its urn:oid form.
-        merged[key] = [OID.get(name, name) for name in names]
+        # SAML: a friendly eduPerson name stands for its urn:oid form and for itself.
+        names = [name.strip() for name in names]
+        merged[key] = saml_names(*names) if saml else names
     return merged
 
 
@@ -367,7 +388,7 @@ def _saml_app(entry: dict[str, Any], context: _Entry, config: IdpConfig) -> dict
     where = context.where
     _known_keys(entry, SAML_KEYS, where)
     idp = _saml_idp(entry, context)
-    attributes = _attributes(entry, SAML_ATTRIBUTES, where)
+    attributes = _attributes(entry, SAML_ATTRIBUTES, where, saml=True)
     sp = entry.get("sp", {})
     if not isinstance(sp, dict):
         raise _error(where, f"'sp' must be an object (entity_id, x509cert_file, ...), not {sp!r}")
@@ -385,8 +406,10 @@ def _saml_app(entry: dict[str, Any], context: _Entry, config: IdpConfig) -> dict
         advanced.update({"x509cert": sp_cert, "private_key": sp_key})
     elif advanced["want_assertion_encrypted"]:
         raise _error(where, "encrypted assertions need sp.x509cert and sp.private_key")
-    sign_in_url = idp.get("sso_url") or idp["metadata_url"]
-    origins = [_origin(sign_in_url), *_form_action_origins(entry, where)]
+    # With metadata_url the sign-in URL is known only from the metadata, read when the sign-in
+    # page is served (sign_in_origins); the metadata's own origin is no form's target.
+    origins = [_origin(idp["sso_url"])] if idp.get("sso_url") else []
+    origins += _form_action_origins(entry, where)
     logout_url = _url(entry, "logout_url", context) or idp.get("slo_url", "")
     if logout_url:
         origins.append(_origin(logout_url))
@@ -467,6 +490,27 @@ METADATA_STALE_SECONDS = 7 * 24 * 3600
 
 class MetadataUnavailable(RuntimeError):
     """The IdP's metadata could not be fetched, and no earlier copy is kept."""
+
+
+def sign_in_origins(providers: dict[str, Any]) -> list[str]:
+    """The origins of the sign-in and logout URLs in the metadata of every SAML entry that has a
+    metadata_url: the sign-in button posts to the portal, which redirects there, so the page's
+    CSP form-action must allow them. An IdP whose metadata cannot be had is left out (its
+    button then leads to the sign-in error page, which says so)."""
+    origins: list[str] = []
+    for app in providers.get("saml", {}).get("APPS", []):
+        idp = app.get("settings", {}).get("idp", {})
+        if not idp.get("metadata_url"):
+            continue
+        try:
+            parsed = fetch_metadata(idp)["idp"]
+        except MetadataUnavailable:
+            continue
+        for service in ("singleSignOnService", "singleLogoutService"):
+            url = parsed.get(service, {}).get("url")
+            if url and _origin(url) not in origins:
+                origins.append(_origin(url))
+    return origins
 
 
 def fetch_metadata(idp: dict[str, Any]) -> dict[str, Any]:

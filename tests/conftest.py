@@ -109,7 +109,12 @@ def celery_worker(transactional_db) -> Iterator[object]:
 
     app.control.purge()
     with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        loglevel="WARNING",
+        queues=["interactive", "bulk"],
     ):
         yield app
 

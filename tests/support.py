@@ -83,6 +83,7 @@ def worker_process(env: dict[str, str], *, name: str = "test") -> Iterator[subpr
             "worker",
             "--pool=solo",
             "--concurrency=1",
+            "--queues=interactive,bulk",
             "--loglevel=INFO",
             f"--hostname={name}-{os.getpid()}@%h",
             "--without-gossip",

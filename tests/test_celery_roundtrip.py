@@ -7,6 +7,7 @@ import os
 import pytest
 from celery import Celery
 
+from portal.celery import app as portal_app
 from portal.celery import broker_transport_options
 from tests.support import ROOT, require_service, subprocess_env, worker_process
 
@@ -18,6 +19,8 @@ def _client_app(broker_url: str, backend: str, celery_dir) -> Celery:
     app.conf.broker_transport_options = broker_transport_options(broker_url, celery_dir)
     app.conf.accept_content = ["json"]
     app.conf.task_serializer = "json"
+    # Sent where the portal sends it (the worker consumes the portal's queues, not "celery").
+    app.conf.task_routes = portal_app.conf.task_routes
     return app
 
 

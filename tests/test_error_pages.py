@@ -44,3 +44,26 @@ def test_unknown_address_answers_404_in_the_layout(client):
 
     assert response.status_code == 404
     assert "<h1>Page not found</h1>" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_403_is_logged_as_one_line_without_a_traceback(client):
+    import io
+    import logging
+
+    from tests.people import make_person
+
+    client.force_login(make_person("plain.host@utoronto.ca"))
+    (console,) = [h for h in logging.getLogger().handlers if h.name == "console"]
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        response = client.get("/reports/institution/")
+    finally:
+        console.setStream(previous)
+
+    assert response.status_code == 403
+    logged = stream.getvalue()
+    assert "Forbidden (Permission denied): /reports/institution/" in logged
+    assert "Traceback" not in logged
+    assert len(logged.strip().splitlines()) == 1

@@ -29,6 +29,9 @@ from tests.support import IN_CI, assert_accessible, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ENCRYPTED, PLAIN = "test-idp", "test-idp-plain"
+# Attributes by their plain names (basic name format); metadata from another origin than the
+# IdP's sign-in URL, as a federation's metadata service serves it.
+BASIC, FEDERATION = "test-idp-basic", "test-idp-federation"
 ROLE_MAP = {
     "urn:mace:example.edu:zoom-helpdesk": "helpdesk",
     "cn=zoom-admins-physics": "dept_admin:Physics",
@@ -61,6 +64,17 @@ USERS = {
     ),
     "bob": eduperson("bob", ou="History", affiliation=["student", "member"]),
     "carol": eduperson("carol", ou="Information Technology", affiliation=["staff"]),
+    # No subject-id and no eduPersonPrincipalName: only a transient NameID names her.
+    "erin": {
+        "password": "erin-pass",
+        "attributes": {
+            key: value
+            for key, value in eduperson("erin", ou="Physics", affiliation=["staff"])[
+                "attributes"
+            ].items()
+            if key != "eduPersonPrincipalName"
+        },
+    },
 }
 
 
@@ -74,12 +88,23 @@ def saml_idp(live_server, tmp_path_factory) -> Iterator[object]:
     run_dir = tmp_path_factory.mktemp("simplesamlphp")
     with simplesamlphp(run_dir, free_port()) as idp:
         idp.set_users(copy.deepcopy(USERS))
-        idp.set_sps([_sp(live_server, ENCRYPTED, True), _sp(live_server, PLAIN, False)])
+        idp.set_sps(
+            [
+                _sp(live_server, ENCRYPTED, True),
+                _sp(live_server, PLAIN, False),
+                {**_sp(live_server, BASIC, False), "basic": True},
+                _sp(live_server, FEDERATION, False),
+            ]
+        )
         config = sso_config.build(
             {
                 "role_map": ROLE_MAP,
                 "role_map_base": "ou=groups,dc=example,dc=edu",
-                "saml": [_app(idp, ENCRYPTED, "Test IdP", True), _app(idp, PLAIN, "Plain", False)],
+                "saml": [
+                    _app(idp, ENCRYPTED, "Test IdP", True),
+                    _app(idp, PLAIN, "Plain", False),
+                    _app(idp, BASIC, "Basic names", False),
+                ],
             }
         )
         policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
@@ -226,6 +251,59 @@ def test_an_affiliation_not_allowed_is_refused_with_a_reason_and_no_session(
     assert "member, student" in page.inner_text("main")
     assert_accessible(page, "on the refusal page")
     assert not get_user_model().objects.filter(email="bob@example.edu").exists()
+    assert signed_in_user_ids() == set()
+
+
+def test_an_idp_releasing_plain_attribute_names_signs_in_with_the_default_mapping(
+    page, live_server, saml_idp
+):
+    # SimpleSAMLphp sends mail, ou, eduPersonAffiliation... in the basic name format here.
+    start_sign_in(page, live_server, "Basic names", "carol")
+    finish_at_idp(page)
+    page.wait_for_url(live_server.url + "/privacy/")
+    assert "Signed in as carol@example.edu" in page.inner_text("header")
+    carol = get_user_model().objects.get(email="carol@example.edu")
+    assert carol.person.department == "Information Technology"
+    assert carol.person.affiliations == ["staff@example.edu", "staff"]
+    assert carol.person.identity_provider == f"saml:{BASIC}"
+
+
+def test_an_idp_whose_metadata_comes_from_another_origin_is_reached_from_the_button(
+    page, live_server, saml_idp
+):
+    federation = {
+        key: value
+        for key, value in _app(saml_idp, FEDERATION, "Federation", False).items()
+        if key not in {"sso_url", "x509cert_file", "logout_url"}
+    }
+    # The same IdP's metadata, from another origin ("localhost") than its sign-in URL.
+    federation["metadata_url"] = saml_idp.entity_id.replace("127.0.0.1", "localhost")
+    config = sso_config.build({"saml": [federation]})
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"] = ["'self'", *config.form_action_origins]
+    with override_settings(
+        SOCIALACCOUNT_PROVIDERS=config.providers, CONTENT_SECURITY_POLICY=policy
+    ):
+        # The button posts to the portal, which redirects to the IdP's sign-in URL (127.0.0.1):
+        # the page's CSP form-action must allow that origin, not the metadata's (localhost).
+        start_sign_in(page, live_server, "Federation", "carol")
+        finish_at_idp(page)
+        page.wait_for_url(live_server.url + "/privacy/")
+    assert "Signed in as carol@example.edu" in page.inner_text("header")
+
+
+def test_an_idp_sending_no_stable_id_is_refused_at_the_first_sign_in_naming_what_to_release(
+    page, live_server, saml_idp
+):
+    start_sign_in(page, live_server, "Plain", "erin")
+    finish_at_idp(page)
+    page.wait_for_url(f"{live_server.url}/accounts/saml/{PLAIN}/acs/finish/")
+
+    assert page.get_by_role("heading", level=1).inner_text().endswith("is not available to you")
+    assert "subject-id or eduPersonPrincipalName" in page.inner_text("main")
+    assert "did not send an e-mail address" not in page.inner_text("main")
+    assert_accessible(page, "on the no-stable-id refusal page")
+    assert not get_user_model().objects.filter(email="erin@example.edu").exists()
     assert signed_in_user_ids() == set()
 
 

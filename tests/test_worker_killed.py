@@ -19,6 +19,7 @@ from audits import zoom
 from audits.checklist import ITEMS
 from audits.checklist_model import _get
 from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
+from portal.celery import app as portal_app
 from portal.celery import broker_transport_options
 from tests.conftest import worker_env
 from tests.people import make_person
@@ -61,6 +62,7 @@ def test_a_job_whose_worker_is_killed_mid_way_is_finished_once_by_another(zoomsi
     zoomsim.set_faults(latency=0.4)
     client = Celery("kill-test", broker=broker)
     client.conf.broker_transport_options = broker_transport_options(broker, tmp_path)
+    client.conf.task_routes = portal_app.conf.task_routes  # to the queue the worker consumes
     client.connection_for_write().default_channel.client.flushdb()
 
     with worker_process(env, name="doomed") as doomed:
@@ -98,14 +100,19 @@ def _patches(zoomsim) -> list[dict]:
 
 def _children(pid: int) -> dict[int, str]:
     listing = subprocess.run(
-        ["ps", "--ppid", str(pid), "-o", "pid=,args="], capture_output=True, text=True
+        ["ps", "-ww", "--ppid", str(pid), "-o", "pid=,args="], capture_output=True, text=True
     ).stdout
     return {int(p): args for p, _, args in (line.strip().partition(" ") for line in
             listing.splitlines())}  # fmt: skip
 
 
 def _demo_worker(demo: subprocess.Popen) -> int | None:
-    found = [p for p, args in _children(demo.pid).items() if " worker " in f" {args} "]
+    # The interactive queue's worker: the one that runs beat's heartbeat.
+    found = [
+        p
+        for p, args in _children(demo.pid).items()
+        if " worker " in f" {args} " and "--queues=interactive" in args
+    ]
     return found[0] if found else None
 
 

@@ -61,13 +61,19 @@ class Command(BaseCommand):
                     "--workers=2", "--threads=4", "--access-logfile=-", "--graceful-timeout=5",
                 ],
             ),
-            Child(
-                "worker",
-                [
-                    python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
-                    "--concurrency=2", "--without-gossip", "--without-mingle",
-                ],
-                restartable=True,
+            # One worker per queue (portal/celery.py routes them), as in production: a sweep
+            # or a retention run on `bulk` never delays a job someone is waiting for.
+            *(
+                Child(
+                    f"worker-{queue}",
+                    [
+                        python, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",
+                        f"--queues={queue}", f"--hostname={queue}@%h", "--concurrency=1",
+                        "--without-gossip", "--without-mingle",
+                    ],
+                    restartable=True,
+                )
+                for queue in ("interactive", "bulk")
             ),
             Child(
                 "beat",
@@ -88,7 +94,7 @@ class Command(BaseCommand):
         address = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
         self._wait_until_serving(address, children)
         self.stdout.write(self.style.SUCCESS(f"\nThe portal is running at {address}"))
-        self.stdout.write("Press Ctrl-C to stop the web server, worker, beat and Zoom simulator.\n")
+        self.stdout.write("Press Ctrl-C to stop the web server, workers, beat and simulator.\n")
         exit_code = 0
         while not stopping:
             for child in children:
