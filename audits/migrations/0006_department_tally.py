@@ -1,0 +1,56 @@
+"""Per-department counters for the reports (DepartmentTally), counted once from the existing
+host states; and an index for the webhook's lookup of a host by Zoom user id."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+
+def count_existing(apps, schema_editor):
+    from audits.reports import rebuild_tallies
+
+    rebuild_tallies(
+        apps.get_model("audits", "HostState"),
+        apps.get_model("audits", "FailingItem"),
+        apps.get_model("audits", "DepartmentTally"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("audits", "0005_search_trigram_indexes"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="DepartmentTally",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("department_key", models.CharField(blank=True, max_length=200)),
+                ("figure", models.CharField(max_length=80)),
+                ("count", models.BigIntegerField(default=0)),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, help_text="The department as last seen", max_length=200
+                    ),
+                ),
+            ],
+        ),
+        migrations.AddIndex(
+            model_name="snapshot",
+            index=models.Index(fields=["zoom_user_id"], name="snapshot_zoom_user"),
+        ),
+        migrations.AddConstraint(
+            model_name="departmenttally",
+            constraint=models.UniqueConstraint(
+                fields=("department_key", "figure"), name="one_tally_per_dept_figure"
+            ),
+        ),
+        migrations.RunPython(count_existing, migrations.RunPython.noop),
+    ]
