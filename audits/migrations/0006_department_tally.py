@@ -1,5 +1,7 @@
 """Per-department counters for the reports (DepartmentTally), counted once from the existing
-host states; and an index for the webhook's lookup of a host by Zoom user id."""
+host states; and indexes for the webhook's lookup of a host by Zoom user id (the snapshots')
+and by e-mail in any case (on PostgreSQL: `iexact` is UPPER(email) = UPPER(...), which the
+trigram index of 0005 answers slowly when every address shares the institution's domain)."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -13,6 +15,19 @@ def count_existing(apps, schema_editor):
         apps.get_model("audits", "FailingItem"),
         apps.get_model("audits", "DepartmentTally"),
     )
+
+
+def index_email(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE INDEX IF NOT EXISTS webhook_user_email_upper "
+            'ON auth_user ((UPPER("email"::text)))'
+        )
+
+
+def drop_email_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS webhook_user_email_upper")
 
 
 class Migration(migrations.Migration):
@@ -53,4 +68,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(count_existing, migrations.RunPython.noop),
+        migrations.RunPython(index_email, drop_email_index),
     ]
