@@ -299,12 +299,13 @@ def main() -> None:
         matches = search_hosts(hosts_visible_to(helpdesk), query).count()
         print(f"search by {label} {query!r}: {matches:,} hosts")
     snapshots = Snapshot.objects.count()
+    n = min(4242, options.hosts)  # a seeded host: ids and e-mails are numbered from 1
     lookups = [
         (
             "webhook lookup, e-mail and Zoom id",
-            {"id": "zu4242", "email": f"host4242@{EMAIL_DOMAIN}"},
+            {"id": f"zu{n}", "email": f"host{n}@{EMAIL_DOMAIN}"},
         ),
-        ("webhook lookup, Zoom id (new e-mail)", {"id": "zu4242", "email": "renamed@example.com"}),
+        ("webhook lookup, Zoom id (new e-mail)", {"id": f"zu{n}", "email": "renamed@example.com"}),
     ]
     print(f"{snapshots:,} snapshots")
     for label, payload in lookups:
