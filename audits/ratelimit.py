@@ -109,22 +109,29 @@ def acquire(category: str, account: str, max_wait: float) -> bool:
 
     Answers False at once when the next free slot is further away (the caller reports a
     transient error). A caller that wakes up too late for its slot (a loaded machine) leaves
-    it unused and takes the next free one: sent late, its request would land among the ones
-    that follow it on time, and Zoom's window would see one too many.
+    it unused and takes the next free one, once: sent late, its request would land among the
+    ones that follow it on time, and Zoom's window would see one too many. (Once: on a machine
+    so loaded that every wake-up is late, skipping again and again would starve the caller.)
     """
     deadline = time.monotonic() + max_wait
-    while True:
-        asked = time.monotonic()
-        reserved = reserve(category, account, max(deadline - asked, 0.0))
-        if reserved is None:
-            return False
-        slot, now = reserved
-        # On this process's clock the slot lies between asking plus the wait and the answer
-        # plus the wait: sleep from the answer (never early), count lateness from the asking
-        # (never too little).
-        time.sleep(max(slot - now, 0.0))
-        if time.monotonic() - (asked + slot - now) <= LATE_LIMIT:
-            return True
+    lateness = _wait_for_slot(category, account, deadline)
+    if lateness is not None and lateness > LATE_LIMIT:
+        lateness = _wait_for_slot(category, account, deadline)
+    return lateness is not None
+
+
+def _wait_for_slot(category: str, account: str, deadline: float) -> float | None:
+    """Take a slot and sleep until it; answer how late we woke (None: no slot in time)."""
+    asked = time.monotonic()
+    reserved = reserve(category, account, max(deadline - asked, 0.0))
+    if reserved is None:
+        return None
+    slot, now = reserved
+    # On this process's clock the slot lies between asking plus the wait and the answer plus
+    # the wait: sleep from the answer (never early), count lateness from the asking (never too
+    # little).
+    time.sleep(max(slot - now, 0.0))
+    return time.monotonic() - (asked + slot - now)
 
 
 def clear(account: str) -> None:
