@@ -253,6 +253,10 @@ def follow_person(sender: type, instance: Person, **kwargs: Any) -> None:
             _restore(instance.user_id, department)
     elif state.department != department:
         with transaction.atomic():
+            # Locked and read again: a sync of this host may have changed it meanwhile.
+            state = HostState.objects.select_for_update().filter(pk=state.pk).first()
+            if state is None:
+                return
             failing = _failing_ids(state)
             before = tally_of(state, failing)
             HostState.objects.filter(pk=state.pk).update(department=department, department_key=key)
@@ -287,9 +291,13 @@ def follow_user(sender: type, instance: Any, update_fields=None, **kwargs: Any) 
 @receiver(pre_delete, sender=HostState)
 def _uncount(sender: type, instance: HostState, **kwargs: Any) -> None:
     """A state leaves (deactivation, a deleted person or user): so do its counts. Sent before
-    anything is deleted, so its failing items are still there to read."""
-    names = {instance.department_key: instance.department}
-    _count(tally_of(instance, _failing_ids(instance)), Counter(), names)
+    anything is deleted (in the deletion's transaction), so its failing items are still there
+    to read; the row is locked and read again, as a sync of this host may have changed it
+    since the deletion collected it, and locked first as a sync locks it (no deadlock)."""
+    state = HostState.objects.select_for_update().filter(pk=instance.pk).first()
+    if state is not None:
+        names = {state.department_key: state.department}
+        _count(tally_of(state, _failing_ids(state)), Counter(), names)
 
 
 def _restore(host_id: int, department: str) -> None:
