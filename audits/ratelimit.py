@@ -5,8 +5,9 @@ one-second window. A limiter that counts the same window lets a burst through at
 each second, and since a request reaches Zoom a few milliseconds after it is counted, Zoom's
 window sometimes sees one too many (a 429 that cools every process down). So the budget is a
 schedule instead (GCRA, the "generic cell rate algorithm"): each request is given the next free
-slot, one emission interval (1 / budget seconds) after the previous one, and its caller sleeps
-until then. Requests are never closer than the interval, whichever process sends them.
+slot, one emission interval (1 / budget seconds, and a little more: see SPREAD) after the
+previous one, and its caller sleeps until then. Requests are never closer than the interval,
+whichever process sends them.
 
 With REDIS_URL the schedule lives in Redis and one Lua script takes a slot atomically for web,
 workers and beat alike, on Redis's own clock. In the embedded mode it lives in process memory
@@ -24,10 +25,15 @@ import redis
 from django.conf import settings
 
 LIGHT, MEDIUM, HEAVY = "LIGHT", "MEDIUM", "HEAVY"
-# How late after its slot a request may still leave. Measured under load (load average 3 to
-# 9 on 2 cores): a woken caller is late by 1 ms typically, 16 to 24 ms at the 99th
-# percentile, and now and then by 100 ms or more; a budget one request a second below Zoom's
-# limit absorbs about 50 ms of lateness, shared with the network and Zoom's own delays.
+# Requests reach Zoom a little after their slots, each by a different delay: measured under
+# load (load average 3 to 9 on 2 cores) 1 ms typically, 16 to 31 ms at the 99th percentile,
+# now and then 100 ms or more. Slots exactly 1/budget apart would put budget + 1 requests in
+# some of Zoom's one-second windows as soon as two delays differ, leaving no room for a late
+# one. So one budget's worth of slots is spread over 1 s + SPREAD: a window then holds at most
+# `budget` requests whose delays differ by less than SPREAD, and the one request a second that
+# a budget below Zoom's limit leaves over absorbs a single later one.
+SPREAD = 0.025
+# A caller that wakes later than this after its slot takes another (see `acquire`).
 LATE_LIMIT = 0.025
 
 # KEYS[1]: the slot after the last one given (seconds, Redis clock). ARGV: interval, max_wait.
@@ -85,7 +91,7 @@ def _key(account: str, category: str) -> str:
 
 
 def _interval(category: str) -> float:
-    return 1.0 / int(getattr(settings, f"ZOOM_BUDGET_{category}"))
+    return (1.0 + SPREAD) / int(getattr(settings, f"ZOOM_BUDGET_{category}"))
 
 
 def reserve(category: str, account: str, max_wait: float) -> tuple[float, float] | None:

@@ -291,7 +291,7 @@ def test_a_request_that_would_wait_too_long_takes_no_slot(budget_store):
         assert ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=5) is not None
     assert ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=0.5) is None
     slot, now = ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=5)
-    assert 0.9 < slot - now <= 1.0  # the 21st slot: the one the refused request did not take
+    assert 1.0 <= slot - now < 1.1  # the 21st slot: the one the refused request did not take
 
 
 def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settings):
@@ -320,6 +320,7 @@ def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settin
         ratelimit.clear(account)
 
     assert len(slots) == 90
-    assert _most_in_any_window(slots, 1.0) == 20
+    assert _most_in_any_window(slots, 1.0) <= 20
+    assert _most_in_any_window(slots, 1.0 + ratelimit.SPREAD - 0.001) <= 20  # delays differ
     gaps = [b - a for a, b in itertools.pairwise(sorted(slots))]
     assert min(gaps) >= 1 / 20 - 1e-5
