@@ -296,7 +296,8 @@ def test_a_request_that_would_wait_too_long_takes_no_slot(budget_store):
 
 def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settings):
     """Three processes take 30 slots each from one budget of 20 a second: the slots of all of
-    them together are never more than 20 in any one-second window, nor closer than 1/20 s."""
+    them together are never more than 20 in any one-second window (nor in 1.02 s, so that
+    delays differing by 20 ms cannot make 21), nor closer than 1/20 s."""
     if not settings.REDIS_URL:
         pytest.skip("the shared budget lives in Redis: set REDIS_URL")
     require_service(settings.REDIS_URL, "Redis")
@@ -321,6 +322,7 @@ def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settin
 
     assert len(slots) == 90
     assert _most_in_any_window(slots, 1.0) <= 20
-    assert _most_in_any_window(slots, 1.0 + ratelimit.SPREAD - 0.001) <= 20  # delays differ
+    # Sent 20 ms apart from their slots, they would still be 20 at most in any one second:
+    assert _most_in_any_window(slots, 1.02) <= 20
     gaps = [b - a for a, b in itertools.pairwise(sorted(slots))]
     assert min(gaps) >= 1 / 20 - 1e-5
