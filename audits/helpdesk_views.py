@@ -5,6 +5,7 @@ A host reads every lookup and action on their account on their activity page."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,15 +26,18 @@ from audits.jobs import active_job, create_job, start_once
 from audits.models import (
     AuditEvent,
     HardeningProfile,
+    HostState,
     InstitutionSettings,
     Job,
     JobKind,
     Snapshot,
 )
 from audits.presentation import STATUS_LABELS, changes_between, host_dashboard, show_value
+from audits.reports import department_key
 from portal.access import allowed, get_host_or_404, hosts_visible_to, require
-from portal.models import Person
 
+SEARCH_PAGE = 25
+MAX_PAGE = 1000  # deeper than anyone pages: a narrower search is the answer
 LOOKUP_SECONDS = 30 * 60  # a recorded reason covers one host for this long in one session
 LOOKUPS_KEY = "helpdesk_lookups"
 HISTORY_ROWS = 20
@@ -77,18 +81,61 @@ class HardenForm(ReasonForm):
 
 
 def search_hosts(hosts: QuerySet, text: str) -> QuerySet:
-    """Hosts matching every word of `text` in their e-mail, name or department. Each word is
-    a UNION of per-table matches, so PostgreSQL's trigram indexes answer it (migration 0005)."""
+    """Hosts matching every word of `text` in their e-mail or name, or whose department is the
+    word; and, for a query of several words, every host of the department it names ("Computer
+    Science"). A department is matched by its whole key, so "chemistry" is not "Biochemistry".
+    Each word is a UNION of per-table matches, so PostgreSQL's indexes answer it (trigram
+    indexes, migration 0005, for e-mail and names; the host states' department key)."""
     users = get_user_model().objects
-    for word in text.split()[:5]:
+    words = text.split()[:5]
+    matching = hosts
+    for word in words:
         matches = [
             users.filter(email__icontains=word).values("pk"),
             users.filter(first_name__icontains=word).values("pk"),
             users.filter(last_name__icontains=word).values("pk"),
-            Person.objects.filter(department__icontains=word).values("user_id"),
+            HostState.objects.filter(department_key=department_key(word)).values("host_id"),
         ]
-        hosts = hosts.filter(pk__in=matches[0].union(*matches[1:]))
-    return hosts
+        matching = matching.filter(pk__in=matches[0].union(*matches[1:]))
+    if len(words) < 2:
+        return matching
+    department = HostState.objects.filter(department_key=department_key(" ".join(words)))
+    return hosts.filter(Q(pk__in=matching.values("pk")) | Q(pk__in=department.values("host_id")))
+
+
+@dataclass
+class ResultPage:
+    """One page of search results without counting them all: one row more than the page
+    says whether there is a next page."""
+
+    rows: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * SEARCH_PAGE + 1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def result_page(found: QuerySet, number: str | None) -> ResultPage:
+    page = int(number) if number and number.isdigit() and 0 < int(number) <= MAX_PAGE else 1
+    offset = (page - 1) * SEARCH_PAGE
+    rows = list(found[offset : offset + SEARCH_PAGE + 1])
+    return ResultPage(rows[:SEARCH_PAGE], page, len(rows) > SEARCH_PAGE)
 
 
 @require_GET
@@ -102,7 +149,7 @@ def search(request: HttpRequest) -> HttpResponse:
             .select_related("person", "state")
             .order_by("email", "pk")
         )
-        page = Paginator(found, 25).get_page(request.GET.get("page"))
+        page = result_page(found, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

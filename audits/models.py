@@ -101,7 +101,11 @@ class Snapshot(models.Model):
 
     class Meta:
         ordering = ["-taken_at", "-id"]
-        indexes = [models.Index(fields=["host", "-taken_at"], name="snapshot_host_recent")]
+        indexes = [
+            models.Index(fields=["host", "-taken_at"], name="snapshot_host_recent"),
+            # Zoom's webhooks name the user by Zoom id (audits.webhooks finds the host by it).
+            models.Index(fields=["zoom_user_id"], name="snapshot_zoom_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.host} at {self.taken_at:%Y-%m-%d %H:%M}"
@@ -388,3 +392,25 @@ class WeeklyScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_key} {self.week}: {self.count}"
+
+
+class DepartmentTally(models.Model):
+    """One counter of a department's hosts, kept by audits.reports in the same transaction as
+    the host states it counts: `figure` is "hosts", "scored", "score_total", "hardened",
+    "grade:<A-F>", "band:<0-9>" (tens of points) or "item:<item id>" (hosts it fails for).
+    A report then sums a few hundred counters instead of reading every host."""
+
+    department_key = models.CharField(max_length=200, blank=True)
+    figure = models.CharField(max_length=80)
+    count = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=200, blank=True, help_text="The department as last seen")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department_key", "figure"], name="one_tally_per_dept_figure"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_key} {self.figure}: {self.count}"

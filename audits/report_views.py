@@ -166,7 +166,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
         "department": name,
         "generated_at": timezone.now(),
         "filters": {k: v for k, v in getattr(form, "cleaned_data", {}).items() if v},
-        "summary": reports.summary(reports.states(name)),
+        "summary": reports.summary(reports.tallies(name)),
         "hosts": reports.host_rows(found),
     }
     response = HttpResponse(

@@ -9,23 +9,32 @@ settings themselves, so a host who set them by hand counts, and one who undid th
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Least
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
 from audits.charts import bar_chart, line_chart
 from audits.checklist import ITEMS, ITEMS_BY_ID
 from audits.harden import FIXABLE_LEVELS
-from audits.models import FailingItem, HostState, Snapshot, WeeklyScore, ZoomStatus
+from audits.models import (
+    DepartmentTally,
+    FailingItem,
+    HostState,
+    Snapshot,
+    WeeklyScore,
+    ZoomStatus,
+)
 from portal.models import Person
 
 GRADES = ("A", "B", "C", "D", "F")
@@ -74,16 +83,20 @@ def _add_to_week(key: str, week: date, score: int) -> None:
 def record_state(snapshot: Snapshot) -> HostState | None:
     """Make the host's state say what this snapshot says: a complete reading replaces the score
     and failing items; "not found" and "pending" clear them; "unreachable" keeps the last good
-    reading, as the dashboard does. Only active people have a state (see `follow_person`)."""
+    reading, as the dashboard does. Only active people have a state (see `follow_person`).
+    The department's counters follow in the same transaction."""
     people = Person.objects.filter(user_id=snapshot.host_id, user__is_active=True)
     department = people.values_list("department", flat=True).first()
     if department is None:
         return None
     key = department_key(department)
     with transaction.atomic():
-        state, _ = HostState.objects.select_for_update().get_or_create(
+        state, created = HostState.objects.select_for_update().get_or_create(
             host_id=snapshot.host_id, defaults={"department": department, "department_key": key}
         )
+        known = [] if created else _failing_ids(state)
+        before = Counter() if created else tally_of(state, known)
+        moved = state.department_key != key
         state.department, state.department_key = department, key
         state.zoom_status = snapshot.zoom_status
         if snapshot.is_complete:
@@ -98,6 +111,9 @@ def record_state(snapshot: Snapshot) -> HostState | None:
             state.hardened, state.failing_count = False, 0
         else:
             state.save(update_fields=["department", "department_key", "zoom_status"])
+            if moved:
+                FailingItem.objects.filter(state=state).update(department_key=key)
+            _count(before, tally_of(state, known), {key: department})
             return state
         state.save()
         FailingItem.objects.filter(state=state).delete()
@@ -105,9 +121,123 @@ def record_state(snapshot: Snapshot) -> HostState | None:
             FailingItem(state=state, department_key=key, item_id=item_id, status=status)
             for item_id, status in failing.items()
         )
+        _count(before, tally_of(state, failing), {key: department})
         if snapshot.is_complete and snapshot.score is not None:
             _add_to_week(key, week_of(snapshot.taken_at), snapshot.score)
     return state
+
+
+# --- The departments' counters (DepartmentTally), kept with the states ---------------------
+def tally_of(state: HostState, failing: Iterable[str]) -> Counter[tuple[str, str]]:
+    """What one host's state adds to its department's counters, by (department key, figure)."""
+    key = state.department_key
+    figures: Counter[tuple[str, str]] = Counter({(key, "hosts"): 1})
+    if state.score is not None:
+        figures[key, "scored"] += 1
+        figures[key, "score_total"] += state.score
+        figures[key, f"band:{min(state.score // 10, 9)}"] += 1
+    if state.grade:
+        figures[key, f"grade:{state.grade}"] += 1
+    if state.hardened:
+        figures[key, "hardened"] += 1
+    for item_id in failing:
+        figures[key, f"item:{item_id}"] += 1
+    return figures
+
+
+def _failing_ids(state: HostState) -> list[str]:
+    return list(FailingItem.objects.filter(state=state).values_list("item_id", flat=True))
+
+
+def _count(
+    before: Counter[tuple[str, str]], after: Counter[tuple[str, str]], names: dict[str, str]
+) -> None:
+    """Add the difference to the counters: one upsert, rows in a fixed order so that two
+    syncs of one department lock them in the same order (no deadlock)."""
+    change = Counter(after)
+    change.subtract(before)
+    rows = sorted((key, figure, n) for (key, figure), n in change.items() if n)
+    if not rows:
+        return
+    table = connection.ops.quote_name(DepartmentTally._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [v for key, figure, n in rows for v in (key, figure, n, names.get(key, key))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (department_key, figure, count, name) VALUES {values} "  # noqa: S608 - our table name, values as parameters
+            f"ON CONFLICT (department_key, figure) DO UPDATE "
+            f"SET count = {table}.count + excluded.count, name = excluded.name",
+            params,
+        )
+
+
+def recount(
+    states_model: type[HostState] = HostState, failing_model: type[FailingItem] = FailingItem
+) -> Counter[tuple[str, str]]:
+    """Every counter counted again from the host states with GROUP BY queries (the migration
+    that adds the counters, the seeding bench, and the tests that check the kept ones)."""
+    figures: Counter[tuple[str, str]] = Counter()
+    found = states_model.objects.order_by()
+    for row in found.values("department_key").annotate(
+        hosts=Count("pk"),
+        scored=Count("score"),
+        score_total=Sum("score"),
+        hardened=Count("pk", filter=Q(hardened=True)),
+    ):
+        for figure in ("hosts", "scored", "score_total", "hardened"):
+            figures[row["department_key"], figure] += row[figure] or 0
+    grades = found.exclude(grade="").values_list("department_key", "grade").annotate(Count("pk"))
+    for key, grade, n in grades:
+        figures[key, f"grade:{grade}"] += n
+    bands = (
+        found.filter(score__isnull=False)
+        .annotate(band=Least(F("score") / 10, 9))
+        .values_list("department_key", "band")
+        .annotate(Count("pk"))
+    )
+    for key, band, n in bands:
+        figures[key, f"band:{band}"] += n
+    items = failing_model.objects.order_by().values_list("department_key", "item_id")
+    for key, item_id, n in items.annotate(Count("pk")):
+        figures[key, f"item:{item_id}"] += n
+    return Counter({figure: n for figure, n in figures.items() if n})
+
+
+def kept_counts() -> Counter[tuple[str, str]]:
+    """The counters as kept, without the zeros."""
+    return Counter(
+        {
+            (key, figure): n
+            for key, figure, n in DepartmentTally.objects.values_list(
+                "department_key", "figure", "count"
+            )
+            if n
+        }
+    )
+
+
+def rebuild_tallies(
+    states_model: type[HostState] = HostState,
+    failing_model: type[FailingItem] = FailingItem,
+    tally_model: type[DepartmentTally] = DepartmentTally,
+) -> None:
+    """Replace every counter by a recount (the migration that adds them, and rows written in
+    bulk past the sync). The models are arguments so that a migration can pass its own."""
+    names = dict(
+        states_model.objects.order_by()
+        .values_list("department_key")
+        .annotate(Max("department"))
+        .values_list("department_key", "department__max")
+    )
+    with transaction.atomic():
+        tally_model.objects.all().delete()
+        tally_model.objects.bulk_create(
+            (
+                tally_model(department_key=key, figure=figure, count=n, name=names.get(key, key))
+                for (key, figure), n in recount(states_model, failing_model).items()
+            ),
+            batch_size=2000,
+        )
 
 
 # A state exists exactly for the active users who have a Person, the hosts portal.access lets
@@ -122,8 +252,18 @@ def follow_person(sender: type, instance: Person, **kwargs: Any) -> None:
         if get_user_model().objects.filter(pk=instance.user_id, is_active=True).exists():
             _restore(instance.user_id, department)
     elif state.department != department:
-        HostState.objects.filter(pk=state.pk).update(department=department, department_key=key)
-        FailingItem.objects.filter(state=state).update(department_key=key)
+        with transaction.atomic():
+            # Locked and read again: a sync of this host may have changed it meanwhile.
+            state = HostState.objects.select_for_update().filter(pk=state.pk).first()
+            if state is None:
+                return
+            failing = _failing_ids(state)
+            before = tally_of(state, failing)
+            HostState.objects.filter(pk=state.pk).update(department=department, department_key=key)
+            FailingItem.objects.filter(state=state).update(department_key=key)
+            state.department, state.department_key = department, key
+            _count(before, tally_of(state, failing), {key: department})
+            DepartmentTally.objects.filter(department_key=key).update(name=department)
 
 
 @receiver(post_delete, sender=Person)
@@ -148,6 +288,18 @@ def follow_user(sender: type, instance: Any, update_fields=None, **kwargs: Any) 
             _restore(instance.pk, department)
 
 
+@receiver(pre_delete, sender=HostState)
+def _uncount(sender: type, instance: HostState, **kwargs: Any) -> None:
+    """A state leaves (deactivation, a deleted person or user): so do its counts. Sent before
+    anything is deleted (in the deletion's transaction), so its failing items are still there
+    to read; the row is locked and read again, as a sync of this host may have changed it
+    since the deletion collected it, and locked first as a sync locks it (no deadlock)."""
+    state = HostState.objects.select_for_update().filter(pk=instance.pk).first()
+    if state is not None:
+        names = {state.department_key: state.department}
+        _count(tally_of(state, _failing_ids(state)), Counter(), names)
+
+
 def _restore(host_id: int, department: str) -> None:
     last_good = next(
         (s for s in Snapshot.objects.filter(host_id=host_id)[:20] if s.is_complete), None
@@ -156,9 +308,12 @@ def _restore(host_id: int, department: str) -> None:
         record_state(last_good)
     else:
         key = department_key(department)
-        HostState.objects.get_or_create(
-            host_id=host_id, defaults={"department": department, "department_key": key}
-        )
+        with transaction.atomic():
+            state, created = HostState.objects.get_or_create(
+                host_id=host_id, defaults={"department": department, "department_key": key}
+            )
+            if created:
+                _count(Counter(), tally_of(state, ()), {key: department})
 
 
 # --- Reading it ----------------------------------------------------------------------------
@@ -170,38 +325,30 @@ def states(department: str | None = None) -> QuerySet[HostState]:
     return found
 
 
-def _failing_rows(department: str | None) -> QuerySet[FailingItem]:
-    rows = FailingItem.objects.all()
+def tallies(department: str | None) -> Counter[str]:
+    """The counters of one department or (None) the whole institution, by figure: one query
+    over a few hundred rows, whatever the number of hosts."""
+    rows = DepartmentTally.objects.all()
     if department is not None:
         rows = rows.filter(department_key=department_key(department))
-    return rows
+    summed = rows.values("figure").annotate(n=Sum("count")).order_by()
+    return Counter({row["figure"]: row["n"] for row in summed})
 
 
-def summary(found: QuerySet[HostState]) -> dict[str, Any]:
-    """Hosts, scored hosts, average, hardened and the count at each grade: one query."""
-    figures = found.aggregate(
-        hosts=Count("pk"),
-        scored=Count("score"),
-        average=Avg("score"),
-        hardened=Count("pk", filter=Q(hardened=True)),
-        **{f"grade_{g}": Count("pk", filter=Q(grade=g)) for g in GRADES},
-    )
-    hosts, scored = figures["hosts"], figures["scored"]
+def summary(counts: Counter[str]) -> dict[str, Any]:
+    """Hosts, scored hosts, average, hardened and the count at each grade."""
+    hosts, scored, hardened = counts["hosts"], counts["scored"], counts["hardened"]
     grades = [
-        {
-            "grade": g,
-            "hosts": figures[f"grade_{g}"],
-            "share": _share(figures[f"grade_{g}"], scored),
-        }
+        {"grade": g, "hosts": counts[f"grade:{g}"], "share": _share(counts[f"grade:{g}"], scored)}
         for g in GRADES
     ]
     return {
         "hosts": hosts,
         "scored": scored,
         "unscored": hosts - scored,
-        "average": round(figures["average"]) if figures["average"] is not None else None,
-        "hardened": figures["hardened"],
-        "hardened_share": _share(figures["hardened"], hosts),
+        "average": round(counts["score_total"] / scored) if scored else None,
+        "hardened": hardened,
+        "hardened_share": _share(hardened, hosts),
         "grades": grades,
     }
 
@@ -210,29 +357,20 @@ def _share(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def distribution(found: QuerySet[HostState]) -> list[tuple[str, int]]:
+def distribution(counts: Counter[str]) -> list[tuple[str, int]]:
     """Hosts per band of ten points (90 to 100 is one band), every band listed."""
-    counted = dict(
-        found.filter(score__isnull=False)
-        .annotate(band=Least(F("score") / 10, 9))
-        .values_list("band")
-        .annotate(n=Count("pk"))
-        .values_list("band", "n")
-    )
-    return [(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", counted.get(b, 0)) for b in range(10)]
+    return [(f"{b * 10}–{b * 10 + 9 if b < 9 else 100}", counts[f"band:{b}"]) for b in range(10)]
 
 
-def top_failing(department: str | None, limit: int = TOP_ITEMS) -> list[dict[str, Any]]:
-    counted = (
-        _failing_rows(department)
-        .values("item_id")
-        .annotate(hosts=Count("pk"))
-        .order_by("-hosts", "item_id")[:limit]
-    )
+def top_failing(counts: Counter[str], limit: int = TOP_ITEMS) -> list[dict[str, Any]]:
+    failing = [
+        (-n, figure.removeprefix("item:"))
+        for figure, n in counts.items()
+        if figure.startswith("item:") and n > 0 and figure.removeprefix("item:") in ITEMS_BY_ID
+    ]
     return [
-        {"item": ITEMS_BY_ID[row["item_id"]], "id": row["item_id"], "hosts": row["hosts"]}
-        for row in counted
-        if row["item_id"] in ITEMS_BY_ID
+        {"item": ITEMS_BY_ID[item_id], "id": item_id, "hosts": -negative}
+        for negative, item_id in sorted(failing)[:limit]
     ]
 
 
@@ -246,32 +384,40 @@ def trend(department: str | None, weeks: int = TREND_WEEKS) -> list[tuple[date, 
     return [(row["week"], round(row["total"] / row["n"], 1)) for row in weekly if row["n"]]
 
 
+SIDE_BY_SIDE = ("hosts", "scored", "score_total", "hardened", "grade:D", "grade:F")
+
+
 def by_department(keys: list[str] | None = None) -> list[dict[str, Any]]:
-    """One row per department, side by side: one query whatever the number of departments."""
-    found = states()
+    """One row per department with hosts, side by side: one query over their counters."""
+    rows = DepartmentTally.objects.filter(figure__in=SIDE_BY_SIDE)
     if keys is not None:
-        found = found.filter(department_key__in=keys)
-    rows = (
-        found.values("department_key")
-        .annotate(
-            name=Max("department"),
-            hosts=Count("pk"),
-            scored=Count("score"),
-            average=Avg("score"),
-            hardened=Count("pk", filter=Q(hardened=True)),
-            low=Count("pk", filter=Q(grade__in=["D", "F"])),
+        rows = rows.filter(department_key__in=keys)
+    counted: dict[str, Counter[str]] = {}
+    names: dict[str, str] = {}
+    for key, figure, n, name in rows.values_list("department_key", "figure", "count", "name"):
+        counted.setdefault(key, Counter())[figure] += n
+        if figure == "hosts":
+            names[key] = name
+    found = []
+    for key in sorted(counted):
+        c = counted[key]
+        if c["hosts"] <= 0:
+            continue
+        low = c["grade:D"] + c["grade:F"]
+        found.append(
+            {
+                "department_key": key,
+                "name": names.get(key, key),
+                "hosts": c["hosts"],
+                "scored": c["scored"],
+                "average": round(c["score_total"] / c["scored"]) if c["scored"] else None,
+                "hardened": c["hardened"],
+                "low": low,
+                "hardened_share": _share(c["hardened"], c["hosts"]),
+                "low_share": _share(low, c["scored"]),
+            }
         )
-        .order_by("department_key")
-    )
-    return [
-        {
-            **row,
-            "average": round(row["average"]) if row["average"] is not None else None,
-            "hardened_share": _share(row["hardened"], row["hosts"]),
-            "low_share": _share(row["low"], row["scored"]),
-        }
-        for row in rows
-    ]
+    return found
 
 
 # --- Charts --------------------------------------------------------------------------------
@@ -328,13 +474,13 @@ def charts(
 
 
 def report(department: str | None) -> dict[str, Any]:
-    """Everything the report page shows above its table: five queries."""
-    found = states(department)
-    bands = distribution(found)
-    failing = top_failing(department)
+    """Everything the report page shows above its table: two queries (counters, weeks)."""
+    counts = tallies(department)
+    bands = distribution(counts)
+    failing = top_failing(counts)
     weekly = trend(department)
     return {
-        "summary": summary(found),
+        "summary": summary(counts),
         "bands": bands,
         "failing": failing,
         "weekly": weekly,

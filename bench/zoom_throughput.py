@@ -1,11 +1,11 @@
 """How close the shared rate budget gets to Zoom's limit without a single 429.
 
 2,000 users' settings (GET /users/{id}/settings, a Medium call) are fetched by 4 processes
-through audits.zoom and the limiter in Redis, from the simulator configured with a Medium
+through audits.zoom and the paced budget in Redis, from the simulator configured with a Medium
 limit of 20 requests a second and a budget of 19 (the portal spends a share of Zoom's limit:
-requests reach Zoom a few milliseconds after the limiter counts them, so a budget equal to the
-limit would see the odd 429). Prints the achieved rate, its ratio to the
-budget (goal: 0.9 or more) and the number of 429s (goal: none). Takes about 100 s.
+on a loaded machine a request can reach Zoom tens of milliseconds late, and the gap between
+budget and limit absorbs that). Prints the load average, the achieved rate, its ratio to the
+budget (goal: 0.95 or more) and the number of 429s (goal: none). Takes about 110 s.
 
     REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/zoom_throughput.py
 """
@@ -105,10 +105,12 @@ def main() -> None:
     refused_by_zoom = sum(1 for r in sent if r["status"] == 429)
     seen_by_client = sum(a[1] for a in answers)
     failures = sum(a[2] for a in answers)
+    load = " / ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(f"load average at the end: {load} (1, 5, 15 min)")
     print(f"users' settings fetched: {fetched} by {options.processes} processes in {elapsed:.1f} s")
     print(f"achieved rate:           {rate:.2f} requests/s")
     print(f"ratio to budget:         {rate / options.budget:.3f} (budget {options.budget}/s,")
-    print(f"                         simulator limit {options.limit}/s; goal >= 0.9)")
+    print(f"                         simulator limit {options.limit}/s; goal >= 0.95)")
     print(f"429s from the simulator: {refused_by_zoom} (seen by the client: {seen_by_client})")
     print(f"permanent failures:      {failures}")
 

@@ -13,11 +13,24 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audits.checklist import ITEMS, ITEMS_BY_ID
 from audits.models import FailingItem, HostState, Snapshot, WeeklyScore, ZoomStatus
-from audits.reports import PROFILE_ITEMS, record_state, week_of
+from audits.reports import (
+    PROFILE_ITEMS,
+    by_department,
+    kept_counts,
+    rebuild_tallies,
+    record_state,
+    recount,
+    summary,
+    tallies,
+    week_of,
+)
 from audits.scoring import grade_for
+from portal.models import Person
 from tests.people import make_person
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +306,60 @@ def test_a_deactivated_host_leaves_the_reports_and_comes_back_with_their_reading
     ada.is_active = True
     ada.save()
     assert HostState.objects.get(host=ada).score == 97
+
+
+# --- The departments' counters ---------------------------------------------------------------
+DEPARTMENTS = ["Physics", "History", "physics ", "Chemistry"]
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("sync"),
+            st.integers(0, 3),
+            st.one_of(st.none(), st.integers(0, 100)),
+            st.sets(st.sampled_from([WAITING_ROOM, PASSCODE, CLIENT])),
+            st.sampled_from(["linked", "not_found", "unreachable"]),
+        ),
+        st.tuples(st.just("move"), st.integers(0, 3), st.sampled_from(DEPARTMENTS)),
+        st.tuples(st.just("deactivate"), st.integers(0, 3)),
+        st.tuples(st.just("reactivate"), st.integers(0, 3)),
+        st.tuples(st.just("forget"), st.integers(0, 3)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=STEPS)
+def test_the_counters_equal_a_recount_after_syncs_moves_and_deactivations(steps):
+    """Whatever happens to hosts (syncs of any outcome, department moves, deactivation and
+    reactivation, a deleted person), the kept counters equal a recount from the states, and
+    the institution report reads the same figures as a count of its hosts."""
+    with transaction.atomic():
+        hosts = [make_person(f"p{n}@utoronto.ca", department=DEPARTMENTS[n % 2]) for n in range(4)]
+        for step in steps:
+            host = hosts[step[1]]
+            if step[0] == "sync" and Person.objects.filter(user=host).exists():
+                _, _, score, failing, status = step
+                synced(host, score if status == "linked" else None, failing, status=status)
+            elif step[0] == "move" and Person.objects.filter(user=host).exists():
+                host.person.department = step[2]
+                host.person.save()
+            elif step[0] in ("deactivate", "reactivate"):
+                host.is_active = step[0] == "reactivate"
+                host.save()
+            elif step[0] == "forget":
+                Person.objects.filter(user=host).delete()
+            assert kept_counts() == recount(), step
+        hosts_counted = HostState.objects.count()
+        assert summary(tallies(None))["hosts"] == hosts_counted
+        assert sum(row["hosts"] for row in by_department()) == hosts_counted
+        transaction.set_rollback(True)
+
+
+def test_counters_rebuilt_from_the_states_equal_the_kept_ones(physics):
+    kept = kept_counts()
+    rebuild_tallies()
+    assert kept_counts() == kept
+    assert kept[("physics", "item:" + WAITING_ROOM)] == 2
+    assert kept[("physics", "hosts")] == 4
+    assert kept[("physics", "score_total")] == 97 + 50 + 30

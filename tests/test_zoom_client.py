@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
-from audits import zoom
+from audits import ratelimit, zoom
 from tests.support import ROOT, require_service, subprocess_env
 
 HOST = "default.host@utoronto.ca"
@@ -311,3 +316,88 @@ def test_group_settings_and_locks_with_and_without_the_option(zoomsim):
     with pytest.raises(zoom.ZoomError) as caught:
         zoom.get_group_settings("nope")
     assert (caught.value.status, caught.value.code) == (404, 4130)
+
+
+# --- The paced budget (audits.ratelimit) ----------------------------------------------------
+# Window counts, not durations: each is a property of the schedule, whatever the machine's speed.
+def _most_in_any_window(moments: list[float], width: float) -> int:
+    moments = sorted(moments)
+    return max(bisect.bisect_left(moments, start + width) - i for i, start in enumerate(moments))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def budget_store(request, settings):
+    """The embedded (per-process) schedule, or the shared one in Redis."""
+    if request.param == "redis":
+        if not settings.REDIS_URL:
+            pytest.skip("the shared budget lives in Redis: set REDIS_URL")
+        require_service(settings.REDIS_URL, "Redis")
+    else:
+        settings.REDIS_URL = ""
+    settings.ZOOM_BUDGET_MEDIUM = 20
+    account = f"pace-{uuid.uuid4().hex}"
+    yield account
+    ratelimit.clear(account)
+
+
+def test_threads_are_paced_evenly_not_let_through_in_a_burst(budget_store):
+    """40 requests from 4 threads at 20 a second: never half the budget in a quarter second
+    (a moving-window limiter let the first 20 through at once)."""
+    granted: list[float] = []
+
+    def send(count: int) -> None:
+        for _ in range(count):
+            if ratelimit.acquire(ratelimit.MEDIUM, budget_store, max_wait=30):
+                granted.append(time.monotonic())
+
+    threads = [threading.Thread(target=send, args=(10,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(granted) == 40
+    assert _most_in_any_window(granted, 0.25) < 10
+    assert _most_in_any_window(granted, 1.0) <= 20 + 1  # one late wake-up at most
+
+
+def test_a_request_that_would_wait_too_long_takes_no_slot(budget_store):
+    for _ in range(20):
+        assert ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=5) is not None
+    assert ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=0.5) is None
+    slot, now = ratelimit.reserve(ratelimit.MEDIUM, budget_store, max_wait=5)
+    assert 1.0 <= slot - now < 1.1  # the 21st slot: the one the refused request did not take
+
+
+def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settings):
+    """Three processes take 30 slots each from one budget of 20 a second: the slots of all of
+    them together are never more than 20 in any one-second window (nor in 1.02 s, so that
+    delays differing by 20 ms cannot make 21), nor closer than 1/20 s."""
+    if not settings.REDIS_URL:
+        pytest.skip("the shared budget lives in Redis: set REDIS_URL")
+    require_service(settings.REDIS_URL, "Redis")
+    account = f"pace-{uuid.uuid4().hex}"
+    script = (
+        "import django, json; django.setup()\n"
+        "from audits import ratelimit\n"
+        f"slots = [ratelimit.reserve(ratelimit.MEDIUM, {account!r}, 60)[0] for _ in range(30)]\n"
+        "print(json.dumps(slots))\n"
+    )
+    env = subprocess_env(DJANGO_SETTINGS_MODULE="portal.settings", ZOOM_BUDGET_MEDIUM="20")
+    try:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        slots = [slot for run in runs for slot in json.loads(run.communicate(timeout=120)[0])]
+    finally:
+        ratelimit.clear(account)
+
+    assert len(slots) == 90
+    assert _most_in_any_window(slots, 1.0) <= 20
+    # Sent 20 ms apart from their slots, they would still be 20 at most in any one second:
+    assert _most_in_any_window(slots, 1.02) <= 20
+    gaps = [b - a for a, b in itertools.pairwise(sorted(slots))]
+    assert min(gaps) >= 1 / 20 - 1e-5
