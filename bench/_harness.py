@@ -37,6 +37,8 @@ def workers(count: int, env: dict[str, str], concurrency: int = 1):
                 "portal",
                 "worker",
                 "--pool=solo",
+                # Both queues: the sweep that sends waiting jobs again runs on `bulk`.
+                "--queues=interactive,bulk",
                 f"--hostname=bench{i}-{os.getpid()}@%h",
                 "--without-gossip",
                 "--without-mingle",
