@@ -30,7 +30,7 @@ from audits.harden import (
     read_fresh,
     send_patch,
 )
-from audits.models import AuditEvent, InstitutionSettings, Job, JobStatus
+from audits.models import AuditEvent, InstitutionSettings, Job, JobStatus, job_action
 from audits.sync import TransientSyncError, sync_host, zoom_login_of
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
     return f"{status.label}: " + ", ".join(parts) + "."
 
 
-def finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> None:
+def finish_audited(job: Job, fields: dict[str, dict[str, Any]]) -> None:
     status = _end_status(fields)
     try:
         # The account's settings were just read; a bulk run shares them for a few minutes.
@@ -125,7 +125,7 @@ def finish_audited(job: Job, action: str, fields: dict[str, dict[str, Any]]) -> 
         AuditEvent.objects.create(
             actor=job.requested_by,
             subject=job.host,
-            action=action,
+            action=job_action(job.kind),
             reason=job.reason,
             job=job,
             detail={
@@ -180,7 +180,7 @@ def run_harden(job: Job) -> None:
             "outcome": outcome,
             "message": refused.get(path, ""),
         }
-    finish_audited(job, "harden", fields)
+    finish_audited(job, fields)
 
 
 def mark_sent(job: Job, dotted: dict[str, Any]) -> None:
@@ -264,4 +264,4 @@ def run_undo(job: Job) -> None:
             "outcome": outcome,
             "message": message,
         }
-    finish_audited(job, "undo", fields)
+    finish_audited(job, fields)

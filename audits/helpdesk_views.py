@@ -24,6 +24,7 @@ from audits.harden import lock_layers, plan
 from audits.harden_views import _undoable, job_fields
 from audits.jobs import active_job, create_job, start_once
 from audits.models import (
+    AuditAction,
     AuditEvent,
     HardeningProfile,
     HostState,
@@ -42,14 +43,6 @@ LOOKUP_SECONDS = 30 * 60  # a recorded reason covers one host for this long in o
 LOOKUPS_KEY = "helpdesk_lookups"
 HISTORY_ROWS = 20
 JOB_ROWS = 10
-ACTION_LABELS = {
-    "lookup": "Looked at your dashboard",
-    "refresh_on_behalf": "Asked for a refresh from Zoom for you",
-    "harden_on_behalf": "Asked to apply a profile for you",
-    "undo_on_behalf": "Asked to undo a change for you",
-    "harden": "Applied a profile",
-    "undo": "Undid a profile",
-}
 
 
 class SearchForm(forms.Form):
@@ -252,14 +245,19 @@ def host_page(request: HttpRequest, host_id: int) -> HttpResponse:
         if not form.is_valid():
             return _host_page(request, host, status=400, reason_form=form)
         AuditEvent.objects.create(
-            actor=request.user, subject=host, action="lookup", reason=form.cleaned_data["reason"]
+            actor=request.user,
+            subject=host,
+            action=AuditAction.LOOKUP,
+            reason=form.cleaned_data["reason"],
         )
         _remember_lookup(request, host)
         return redirect("helpdesk_host", host.pk)
     return _host_page(request, host)
 
 
-def _audit(request: HttpRequest, host, action: str, reason: str, job: Job, **detail: Any) -> None:
+def _audit(
+    request: HttpRequest, host, action: AuditAction, reason: str, job: Job, **detail: Any
+) -> None:
     AuditEvent.objects.create(
         actor=request.user, subject=host, action=action, reason=reason, job=job, detail=detail
     )
@@ -274,7 +272,7 @@ def refresh(request: HttpRequest, host_id: int) -> HttpResponse:
     reason = form.cleaned_data["reason"]
     with transaction.atomic():
         job = start_once(JobKind.SYNC, host, requested_by=request.user, reason=reason)
-        _audit(request, host, "refresh_on_behalf", reason, job)
+        _audit(request, host, AuditAction.REFRESH_ON_BEHALF, reason, job)
     messages.success(request, "Refresh asked for: Zoom is read again in a few seconds.")
     return redirect("helpdesk_host", host.pk)
 
@@ -294,7 +292,7 @@ def harden(request: HttpRequest, host_id: int) -> HttpResponse:
         job = create_job(
             JobKind.HARDEN, host, requested_by=request.user, reason=reason, profile=profile
         )
-        _audit(request, host, "harden_on_behalf", reason, job, profile=profile.slug)
+        _audit(request, host, AuditAction.HARDEN_ON_BEHALF, reason, job, profile=profile.slug)
     return redirect("job_detail", job.pk)
 
 
@@ -313,7 +311,7 @@ def undo(request: HttpRequest, host_id: int, job_id: int) -> HttpResponse:
         undo_job = create_job(
             JobKind.UNDO, host, requested_by=request.user, reason=reason, undo_of=job
         )
-        _audit(request, host, "undo_on_behalf", reason, undo_job, undo_of=job.pk)
+        _audit(request, host, AuditAction.UNDO_ON_BEHALF, reason, undo_job, undo_of=job.pk)
     return redirect("job_detail", undo_job.pk)
 
 
@@ -324,7 +322,5 @@ def activity(request: HttpRequest) -> HttpResponse:
         "actor", "job", "job__profile"
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    rows = [
-        {"event": event, "label": ACTION_LABELS.get(event.action, event.action)} for event in page
-    ]
+    rows = [{"event": event, "label": event.action_label} for event in page]
     return render(request, "audits/activity.html", {"page": page, "rows": rows})

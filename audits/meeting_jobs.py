@@ -118,4 +118,4 @@ def run_meetings(job: Job) -> None:
                     found[path] = _field(path, before, value, before, DEFERRED, limit)
             fields.update({f"{label}: {path}": field for path, field in found.items()})
         jobs.set_status(job, JobStatus.VERIFYING)
-    finish_audited(job, "fix_meetings", fields)
+    finish_audited(job, fields)

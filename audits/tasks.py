@@ -12,7 +12,7 @@ from django.utils import timezone
 from audits import jobs, zoom
 from audits.harden_jobs import HostBusy, run_harden, run_undo, unverified_fields
 from audits.meeting_jobs import run_meetings
-from audits.models import AuditEvent, Job, JobKind, JobStatus
+from audits.models import AuditEvent, Job, JobKind, JobStatus, job_action
 from audits.sync import TransientSyncError, record_unreachable, sync_host
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _stop(job: Job, message: str) -> None:
         AuditEvent.objects.create(
             actor=job.requested_by,
             subject=job.host,
-            action=job.kind,
+            action=job_action(job.kind),
             reason=job.reason,
             job=job,
             detail={

@@ -11,7 +11,16 @@ from django.urls import reverse
 
 from audits import jobs
 from audits.helpdesk_views import LOOKUPS_KEY
-from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus, Snapshot
+from audits.models import (
+    AuditAction,
+    AuditEvent,
+    HardeningProfile,
+    Job,
+    JobKind,
+    JobStatus,
+    Snapshot,
+    job_action,
+)
 from tests.people import make_person
 from tests.support import wait_for
 
@@ -285,3 +294,21 @@ def test_the_activity_page_shows_only_the_hosts_own_events(helpdesk, host):
     assert "about the host" in text
     assert "about the other" not in text
     assert Client().get(reverse("activity")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_activity_page_names_every_action_in_words(host):
+    """Every action the portal writes has a label; a failed meetings fix and a finished one are
+    the same action."""
+    for action in AuditAction:
+        AuditEvent.objects.create(actor=host, subject=host, action=action, reason="INC7")
+    activity = client_for(host).get(reverse("activity"))
+    labels = [row["label"] for row in activity.context["rows"]]
+    assert sorted(labels) == sorted(action.label for action in AuditAction)
+    for action in AuditAction:
+        assert f">{action.value}<" not in activity.content.decode()
+    assert {action.value for action in AuditAction} == {
+        "lookup", "refresh_on_behalf", "harden_on_behalf", "undo_on_behalf",
+        "harden", "undo", "fix_meetings",
+    }  # fmt: skip
+    assert job_action(JobKind.MEETINGS) == AuditAction.FIX_MEETINGS
