@@ -10,7 +10,7 @@ from typing import Any
 from django.core.cache import cache
 
 from audits import jobs, zoom
-from audits.checklist import to_patch_body
+from audits.checklist import NON_EMPTY, meeting_fixes, to_patch_body
 from audits.checklist_model import _get
 from audits.harden import (
     APPLIED,
@@ -26,20 +26,6 @@ from audits.harden_jobs import finish_audited, host_lock, zoom_call, zoom_user_i
 from audits.models import Job, JobStatus
 
 MAX_UPDATES_PER_DAY = 100
-# Meeting field -> (value wanted, the user setting whose account lock also locks it).
-WANTED: dict[str, tuple[Any, str | None]] = {
-    "settings.waiting_room": (True, "in_meeting.waiting_room"),
-    "settings.join_before_host": (False, None),
-    "settings.auto_recording": ("none", "recording.auto_recording"),
-    "settings.mute_upon_entry": (True, None),
-}
-ITEM_OF = {
-    "password": "meeting.passcode.scheduled",
-    "settings.waiting_room": "meeting.waiting_room.on",
-    "settings.join_before_host": "meeting.waiting_room.on",
-    "settings.auto_recording": "recording.auto.off",
-    "settings.mute_upon_entry": "practice.video.off_on_join",
-}
 
 
 def _take_daily_update(zoom_user_id: str) -> bool:
@@ -52,15 +38,14 @@ def _take_daily_update(zoom_user_id: str) -> bool:
 def meeting_changes(meeting: dict[str, Any], locks: Locks) -> tuple[dict, dict]:
     """(dotted field -> value to send, dotted field -> its value, locked by the account)."""
     send, locked = {}, {}
-    for path, (value, lock_path) in WANTED.items():
-        if _get(meeting, path) == value:
+    for path, (_, check) in meeting_fixes().items():
+        now = _get(meeting, path)
+        if now == check.wanted or (check.wanted is NON_EMPTY and now):
             continue
-        if lock_path and is_locked(lock_path, locks):
-            locked[path] = _get(meeting, path)
+        if check.lock and is_locked(check.lock, locks):
+            locked[path] = now
         else:
-            send[path] = value
-    if not meeting.get("password"):
-        send["password"] = new_meeting_passcode()
+            send[path] = new_meeting_passcode() if check.wanted is NON_EMPTY else check.wanted
     return send, locked
 
 
@@ -73,7 +58,7 @@ def _shown(path: str, value: Any) -> Any:
 
 def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: str = "") -> dict:
     return {
-        "item": ITEM_OF[path],
+        "item": meeting_fixes()[path][0],
         "before": _shown(path, before),
         "after": _shown(path, after),
         "now": _shown(path, now),
@@ -92,7 +77,7 @@ def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str
     fields = {}
     for path, value in send.items():
         now = _get(after, path)
-        done = bool(now) if path == "password" else now == value
+        done = bool(now) if meeting_fixes()[path][1].wanted is NON_EMPTY else now == value
         why = "" if done else message or "Zoom kept the previous value."
         outcome = APPLIED if done else REFUSED
         fields[path] = _field(path, _get(meeting, path), value, now, outcome, why)

@@ -12,19 +12,18 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-DEFAULT_EMAIL_DOMAINS = ["utoronto.ca", "mail.utoronto.ca"]
-DEFAULT_REGIONS = ["CA"]
-DEFAULT_MIN_CLIENT_VERSION = "6.0.0"
+from audits.checklist_model import DEFAULT_INSTITUTION, Institution
+
 # pg_advisory_xact_lock key held while an audit event is chained (any number, fixed).
 AUDIT_CHAIN_LOCK = 0x4A0D17
 
 
 def _default_domains() -> list[str]:
-    return list(DEFAULT_EMAIL_DOMAINS)
+    return list(DEFAULT_INSTITUTION.email_domains)
 
 
 def _default_regions() -> list[str]:
-    return list(DEFAULT_REGIONS)
+    return list(DEFAULT_INSTITUTION.allowed_regions)
 
 
 class InstitutionSettings(models.Model):
@@ -39,7 +38,7 @@ class InstitutionSettings(models.Model):
     )
     min_client_version = models.CharField(
         max_length=40,
-        default=DEFAULT_MIN_CLIENT_VERSION,
+        default=DEFAULT_INSTITUTION.min_client_version,
         help_text="The oldest Zoom client version the institution supports, e.g. 6.0.0",
     )
     sensitive_patterns = models.TextField(
@@ -61,10 +60,8 @@ class InstitutionSettings(models.Model):
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
 
-    def as_institution(self):  # -> audits.scoring.Institution
-        from audits.scoring import Institution
-
-        defaults = Institution()
+    def as_institution(self) -> Institution:
+        defaults = DEFAULT_INSTITUTION
         patterns = tuple(
             line.strip() for line in self.sensitive_patterns.splitlines() if line.strip()
         )

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from audits.charts import line_chart, score_gauge
-from audits.checklist import GROUPS, ITEMS_BY_ID
+from audits.checklist import GROUPS, ITEMS_BY_ID, meeting_fixes
 from audits.jobs import active_job
 from audits.models import Job, JobKind, Snapshot, ZoomStatus
 
@@ -155,6 +155,7 @@ def host_dashboard(host) -> dict[str, Any]:
     # After "not found" or "pending", an older reading describes a link that no longer holds.
     shown = last_good if state in SHOWS_LAST_GOOD else None
     results = shown.results if shown else {}
+    fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
     return {
         "host": host,
         "latest": latest,
@@ -165,8 +166,7 @@ def host_dashboard(host) -> dict[str, Any]:
         "groups": grouped_items(results),
         "meetings": meetings_with_findings(results),
         "meetings_to_fix": any(
-            finding["status"] in ("fail", "partial")
-            and finding["item"] != "practice.titles.not_sensitive"
+            finding["status"] in ("fail", "partial") and finding["item"] in fixed_by_meetings_fix
             for meeting in results.get("meetings", [])
             for finding in meeting.get("findings", [])
         ),

@@ -24,9 +24,9 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from audits import checklist
 from audits.charts import bar_chart, line_chart
-from audits.checklist import ITEMS, ITEMS_BY_ID
-from audits.harden import FIXABLE_LEVELS
+from audits.checklist import ITEMS_BY_ID
 from audits.models import (
     DepartmentTally,
     FailingItem,
@@ -40,7 +40,6 @@ from portal.models import Person
 GRADES = ("A", "B", "C", "D", "F")
 FAILING = ("fail", "partial")
 SETTLED = frozenset({"pass", "locked", "managed", "exempt", "not_applicable"})
-PROFILE_ITEMS = tuple(i.id for i in ITEMS if i.fixable and i.level in FIXABLE_LEVELS)
 TREND_WEEKS = 26
 TOP_ITEMS = 10
 
@@ -61,7 +60,8 @@ def failing_items(results: dict[str, Any]) -> dict[str, str]:
 
 def is_hardened(results: dict[str, Any]) -> bool:
     statuses = {item["id"]: item.get("status") for item in results.get("items", [])}
-    return bool(statuses) and all(statuses.get(i) in SETTLED for i in PROFILE_ITEMS)
+    profile = (item.id for item in checklist.profile_items())
+    return bool(statuses) and all(statuses.get(i) in SETTLED for i in profile)
 
 
 def week_of(moment: datetime) -> date:
@@ -579,7 +579,7 @@ def action_plan(found: QuerySet[HostState]) -> list[dict[str, Any]]:
                 "item": item.title,
                 "status": status,
                 "severity": str(item.severity),
-                "portal_can_fix": item.fixable and item.level in FIXABLE_LEVELS,
+                "portal_can_fix": item.in_profile,
                 "fix": item.how_to_fix,
             }
         )

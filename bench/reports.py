@@ -85,8 +85,8 @@ def seed(hosts: int) -> None:
     """Bulk SQL in one transaction: users, people, snapshots, states, failing items, weeks."""
     from django.db import connection, transaction
 
-    from audits.checklist import ITEMS
-    from audits.reports import PROFILE_ITEMS, rebuild_tallies
+    from audits.checklist import ITEMS, profile_items
+    from audits.reports import rebuild_tallies
 
     weighted = [item.id for item in ITEMS if item.weight > 0]
     started = time.perf_counter()
@@ -153,7 +153,7 @@ def seed(hosts: int) -> None:
             WHERE NOT (h.hardened AND i.item_id = ANY(%(profile)s::text[]))
               AND random() < (100 - h.score) / 100.0 * (0.15 + 0.7 / i.position)
             """,
-            {"items": weighted, "profile": list(PROFILE_ITEMS)},
+            {"items": weighted, "profile": [item.id for item in profile_items()]},
         )
         cursor.execute(
             """
