@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audits.checklist import DEFAULT_INSTITUTION
 from audits.scoring import score
-from audits.scoring_samples import random_documents
+from tests.samples import random_documents
 
 
 def main(count: int = 100_000, seed: int = 5) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits import scoring_samples as samples
 from audits.checklist import ITEMS, LOCK_KEYS, Institution
 from audits.harden import is_locked, plan
 from audits.scoring import Documents, score
+from tests import samples
 
 INSTITUTION = Institution()
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
