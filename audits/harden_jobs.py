@@ -1,16 +1,9 @@
-"""Running hardening and undo jobs: claim, lock the host, read, write only what differs, read
-again to verify, record per field, and audit in the same transaction that ends the job."""
+"""Running hardening and undo jobs: lock the host, read, write only what differs, read again to
+verify, record per field; audits.jobs finishes and audits them."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from django.conf import settings as django_settings
-from django.core.cache import cache
-from django.db import transaction
 
 from audits import jobs, zoom
 from audits.checklist_model import _get
@@ -18,7 +11,6 @@ from audits.harden import (
     ALREADY,
     APPLIED,
     CONFLICT,
-    DEFERRED,
     LOCKED,
     REFUSED,
     RESTORED,
@@ -30,117 +22,13 @@ from audits.harden import (
     read_fresh,
     send_patch,
 )
-from audits.models import AuditEvent, InstitutionSettings, Job, JobStatus, job_action
-from audits.sync import TransientSyncError, sync_host, zoom_login_of
-
-log = logging.getLogger(__name__)
-
-
-class HostBusy(Exception):
-    """Another job holds this host's lock (Zoom limits simultaneous updates of one user)."""
-
-
-@contextmanager
-def host_lock(host_id: int, job_id: int) -> Iterator[None]:
-    key = f"audits:host-lock:{host_id}"
-    # Expires with the job's lease, so a worker killed while holding it does not block forever.
-    taken = cache.add(key, job_id, timeout=django_settings.CELERY_TASK_TIME_LIMIT)
-    if not taken and cache.get(key) != job_id:
-        raise HostBusy("another change to this Zoom account is in progress")
-    try:
-        yield
-    finally:
-        if cache.get(key) == job_id:
-            cache.delete(key)
-
-
-def zoom_call(function, *args):
-    try:
-        return function(*args)
-    except zoom.ZoomError as error:
-        if not error.permanent:
-            raise TransientSyncError(error) from error
-        raise
-
-
-def zoom_user_id_of(host) -> str:
-    """The host's Zoom user id; a permanent ZoomError naming the host when there is none to
-    change (no such user, or one who has not accepted Zoom's invitation yet)."""
-    login = zoom_login_of(host)
-    try:
-        user = zoom_call(zoom.get_user, login)
-    except zoom.ZoomError as error:
-        if error.status == 404 or error.code == 1001:
-            message = f"Zoom has no user with the e-mail {login}."
-            raise zoom.ZoomError(message, status=404, code=error.code, permanent=True) from error
-        raise
-    if user.get("status") == "pending":
-        message = f"Zoom's user {login} has not accepted the invitation to the account yet."
-        raise zoom.ZoomError(message, code=1000, permanent=True)
-    return user["id"]
-
-
-def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
-    outcomes = {f["outcome"] for f in fields.values()}
-    worked = outcomes & {APPLIED, RESTORED}
-    failed = outcomes & {REFUSED}
-    if failed and worked:
-        return JobStatus.PARTIAL
-    if failed:
-        return JobStatus.FAILED
-    if DEFERRED in outcomes:
-        return JobStatus.PARTIAL
-    return JobStatus.DONE
-
-
-def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
-    counts: dict[str, int] = {}
-    for field in fields.values():
-        counts[field["outcome"]] = counts.get(field["outcome"], 0) + 1
-    if not fields:
-        return "Nothing to change: your settings already match."
-    words = {
-        APPLIED: "changed and verified",
-        RESTORED: "put back and verified",
-        ALREADY: "already so",
-        LOCKED: "set by your institution",
-        REFUSED: "refused by Zoom",
-        CONFLICT: "changed since, left as they are",
-        DEFERRED: "left for tomorrow (Zoom's daily limit)",
-    }
-    parts = [f"{n} {words[outcome]}" for outcome, n in counts.items()]
-    return f"{status.label}: " + ", ".join(parts) + "."
-
-
-def finish_audited(job: Job, fields: dict[str, dict[str, Any]]) -> None:
-    status = _end_status(fields)
-    try:
-        # The account's settings were just read; a bulk run shares them for a few minutes.
-        snapshot = sync_host(job.host, fresh=False)
-    except (TransientSyncError, zoom.ZoomError):
-        snapshot = None  # the change stands; the dashboard refreshes at the next sync
-    with transaction.atomic():
-        jobs.finish(job, status, _summary(fields, status), outcome={"fields": fields},
-                    snapshot=snapshot)  # fmt: skip
-        AuditEvent.objects.create(
-            actor=job.requested_by,
-            subject=job.host,
-            action=job_action(job.kind),
-            reason=job.reason,
-            job=job,
-            detail={
-                "profile": job.profile.slug if job.profile else None,
-                "before": {path: f["before"] for path, f in fields.items()},
-                "after": {path: f["now"] for path, f in fields.items()},
-                "outcome": {path: f["outcome"] for path, f in fields.items()},
-            },
-        )
+from audits.models import InstitutionSettings, Job, JobStatus
 
 
 def run_harden(job: Job) -> None:
-    zoom_user_id = zoom_user_id_of(job.host)
-    with host_lock(job.host_id, job.pk):
-        current, locks = zoom_call(read_fresh, zoom_user_id)
+    zoom_user_id = jobs.zoom_user_id_of(job.host)
+    with jobs.host_lock(job.host_id, job.pk):
+        current, locks = read_fresh(zoom_user_id)
         institution = InstitutionSettings.load().as_institution()
         overrides = job.profile.overrides if job.profile else {}
         if not job.plan:
@@ -151,13 +39,13 @@ def run_harden(job: Job) -> None:
             job.save(update_fields=["plan", "before"])
         still = plan(current, locks, overrides, institution)
         mark_sent(job, still.dotted)
-        refused = zoom_call(send_patch, zoom_user_id, still.dotted)
+        refused = send_patch(zoom_user_id, still.dotted)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after = zoom_call(zoom.get_user_settings, zoom_user_id)
+        after = zoom.get_user_settings(zoom_user_id)
         locks_after = locks
         if any(_get(after, c["path"]) != c["after"] for c in job.plan["changes"]):
             # Something did not take: was it locked meanwhile? Only then ask Zoom again.
-            locks_after = zoom_call(read_fresh, zoom_user_id)[1]
+            locks_after = read_fresh(zoom_user_id)[1]
     fields = {}
     for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
         path, wanted = entry["path"], entry["after"]
@@ -180,7 +68,7 @@ def run_harden(job: Job) -> None:
             "outcome": outcome,
             "message": refused.get(path, ""),
         }
-    finish_audited(job, fields)
+    jobs.finish_audited(job, fields)
 
 
 def mark_sent(job: Job, dotted: dict[str, Any]) -> None:
@@ -217,9 +105,9 @@ def run_undo(job: Job) -> None:
         for path, field in (original.outcome.get("fields") or {}).items()
         if field["outcome"] in UNDOABLE
     }
-    zoom_user_id = zoom_user_id_of(job.host)
-    with host_lock(job.host_id, job.pk):
-        current, locks = zoom_call(read_fresh, zoom_user_id)
+    zoom_user_id = jobs.zoom_user_id_of(job.host)
+    with jobs.host_lock(job.host_id, job.pk):
+        current, locks = read_fresh(zoom_user_id)
         if not job.plan:
             # Decided once: a field the host changed since the profile was applied is theirs.
             job.plan = {
@@ -238,9 +126,9 @@ def run_undo(job: Job) -> None:
             for path in job.plan["restore"]
             if _get(current, path) == applied[path]["after"] and not is_locked(path, locks)
         }
-        refused = zoom_call(send_patch, zoom_user_id, pending)
+        refused = send_patch(zoom_user_id, pending)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after, _ = zoom_call(read_fresh, zoom_user_id)
+        after, _ = read_fresh(zoom_user_id)
     fields = {}
     for path, field in applied.items():
         now = _get(after, path)
@@ -264,4 +152,4 @@ def run_undo(job: Job) -> None:
             "outcome": outcome,
             "message": message,
         }
-    finish_audited(job, fields)
+    jobs.finish_audited(job, fields)

@@ -14,15 +14,26 @@ A countdown message held unacknowledged by a worker kills that worker when Redis
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
+from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from audits.models import FINISHED, Job, JobKind, JobStatus
+from audits import zoom
+from audits.harden import ALREADY, APPLIED, CONFLICT, DEFERRED, LOCKED, REFUSED, RESTORED
+from audits.models import FINISHED, AuditEvent, Job, JobKind, JobStatus, Snapshot, job_action
+from audits.sync import sync_host, zoom_login_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +67,10 @@ def start_once(kind: JobKind, host, **fields) -> Job:
 
 
 def send(job_id: int) -> bool:
-    """Put the job's message on the broker; False (and the job stays pending) if it is down."""
-    from audits.tasks import run_job
-
+    """Put the job's message on the broker; False (and the job stays pending) if it is down.
+    Sent by the task's name (audits.tasks.run_job), so this module needs not import the tasks."""
     try:
-        run_job.apply_async((job_id,), retry=False)
+        current_app.send_task("audits.run_job", (job_id,), retry=False)
     except (OperationalError, OSError) as exc:
         log.warning("broker unavailable, job %s stays queued for the sweep: %s", job_id, exc)
         return False
@@ -126,3 +136,106 @@ def sweep_pending(older_than: timedelta = timedelta(seconds=60)) -> int:
     abandoned = Q(status__in=[JobStatus.RUNNING, JobStatus.VERIFYING], started_at__lt=now - lease())
     due = Job.objects.filter(waited | never_sent | lost | abandoned).order_by("created_at")
     return sum(send(job_id) for job_id in due.values_list("pk", flat=True)[:500])
+
+
+# --- What every job that changes Zoom shares: one at a time per host, the Zoom user id, and an
+# audited end ---------------------------------------------------------------------------------
+
+
+class HostBusy(Exception):
+    """Another job holds this host's lock (Zoom limits simultaneous updates of one user)."""
+
+
+@contextmanager
+def host_lock(host_id: int, job_id: int) -> Iterator[None]:
+    """One job at a time changes a host's Zoom account; HostBusy (the job waits) otherwise."""
+    key = f"audits:host-lock:{host_id}"
+    # Expires with the job's lease, so a worker killed while holding it does not block forever.
+    taken = cache.add(key, job_id, timeout=settings.CELERY_TASK_TIME_LIMIT)
+    if not taken and cache.get(key) != job_id:
+        raise HostBusy("another change to this Zoom account is in progress")
+    try:
+        yield
+    finally:
+        if cache.get(key) == job_id:
+            cache.delete(key)
+
+
+def zoom_user_id_of(host: User) -> str:
+    """The host's Zoom user id: the one their last reading stored (Zoom's ids do not change),
+    else asked of Zoom; a permanent ZoomError naming the host when there is none to change (no
+    such user, or one who has not accepted Zoom's invitation yet)."""
+    stored = Snapshot.objects.filter(host=host).values_list("zoom_user_id", flat=True).first()
+    if stored:
+        return stored
+    login = zoom_login_of(host)
+    try:
+        user = zoom.get_user(login)
+    except zoom.ZoomError as error:
+        if error.status == 404 or error.code == 1001:
+            message = f"Zoom has no user with the e-mail {login}."
+            raise zoom.ZoomError(message, status=404, code=error.code, permanent=True) from error
+        raise
+    if user.get("status") == "pending":
+        message = f"Zoom's user {login} has not accepted the invitation to the account yet."
+        raise zoom.ZoomError(message, code=1000, permanent=True)
+    return user["id"]
+
+
+def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
+    outcomes = {f["outcome"] for f in fields.values()}
+    worked = outcomes & {APPLIED, RESTORED}
+    failed = outcomes & {REFUSED}
+    if failed and worked:
+        return JobStatus.PARTIAL
+    if failed:
+        return JobStatus.FAILED
+    if DEFERRED in outcomes:
+        return JobStatus.PARTIAL
+    return JobStatus.DONE
+
+
+def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
+    counts: dict[str, int] = {}
+    for field in fields.values():
+        counts[field["outcome"]] = counts.get(field["outcome"], 0) + 1
+    if not fields:
+        return "Nothing to change: your settings already match."
+    words = {
+        APPLIED: "changed and verified",
+        RESTORED: "put back and verified",
+        ALREADY: "already so",
+        LOCKED: "set by your institution",
+        REFUSED: "refused by Zoom",
+        CONFLICT: "changed since, left as they are",
+        DEFERRED: "left for tomorrow (Zoom's daily limit)",
+    }
+    parts = [f"{n} {words[outcome]}" for outcome, n in counts.items()]
+    return f"{status.label}: " + ", ".join(parts) + "."
+
+
+def finish_audited(job: Job, fields: dict[str, dict[str, Any]]) -> None:
+    """End a job that changed Zoom: its status from the fields' outcomes, a fresh reading, and
+    the audit event, in the transaction that finishes it."""
+    status = _end_status(fields)
+    try:
+        # The account's settings were just read; a bulk run shares them for a few minutes.
+        snapshot = sync_host(job.host, fresh=False)
+    except zoom.ZoomError:
+        snapshot = None  # the change stands; the dashboard refreshes at the next sync
+    with transaction.atomic():
+        finish(job, status, _summary(fields, status), outcome={"fields": fields},
+                    snapshot=snapshot)  # fmt: skip
+        AuditEvent.objects.create(
+            actor=job.requested_by,
+            subject=job.host,
+            action=job_action(job.kind),
+            reason=job.reason,
+            job=job,
+            detail={
+                "profile": job.profile.slug if job.profile else None,
+                "before": {path: f["before"] for path, f in fields.items()},
+                "after": {path: f["now"] for path, f in fields.items()},
+                "outcome": {path: f["outcome"] for path, f in fields.items()},
+            },
+        )

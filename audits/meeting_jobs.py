@@ -22,7 +22,6 @@ from audits.harden import (
     new_meeting_passcode,
     read_locks,
 )
-from audits.harden_jobs import finish_audited, host_lock, zoom_call, zoom_user_id_of
 from audits.models import Job, JobStatus
 
 MAX_UPDATES_PER_DAY = 100
@@ -70,10 +69,12 @@ def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: 
 def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str, dict]:
     message = ""
     try:
-        zoom_call(zoom.patch_meeting, meeting["id"], to_patch_body(send))
-    except zoom.ZoomError as error:  # permanent; transient errors retry the whole job
+        zoom.patch_meeting(meeting["id"], to_patch_body(send))
+    except zoom.ZoomError as error:
+        if not error.permanent:
+            raise  # the task retries the whole job
         message = error.user_message
-    after = zoom_call(zoom.get_meeting, meeting["id"])
+    after = zoom.get_meeting(meeting["id"])
     fields = {}
     for path, value in send.items():
         now = _get(after, path)
@@ -85,12 +86,12 @@ def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str
 
 
 def run_meetings(job: Job) -> None:
-    zoom_user_id = zoom_user_id_of(job.host)
+    zoom_user_id = jobs.zoom_user_id_of(job.host)
     fields: dict[str, dict[str, Any]] = {}
-    with host_lock(job.host_id, job.pk):
-        locks = zoom_call(read_locks, zoom_user_id)  # the account's and groups', both variants
-        for listed in zoom_call(zoom.list_upcoming_meetings, zoom_user_id):
-            meeting = zoom_call(zoom.get_meeting, listed["id"])
+    with jobs.host_lock(job.host_id, job.pk):
+        locks = read_locks(zoom_user_id)  # the account's and groups', both variants
+        for listed in zoom.list_upcoming_meetings(zoom_user_id):
+            meeting = zoom.get_meeting(listed["id"])
             label = f"meeting {meeting['id']} ({meeting.get('topic', '')})"
             send, locked = meeting_changes(meeting, locks)
             found = {p: _field(p, v, v, v, LOCKED) for p, v in locked.items()}
@@ -103,4 +104,4 @@ def run_meetings(job: Job) -> None:
                     found[path] = _field(path, before, value, before, DEFERRED, limit)
             fields.update({f"{label}: {path}": field for path, field in found.items()})
         jobs.set_status(job, JobStatus.VERIFYING)
-    finish_audited(job, fields)
+    jobs.finish_audited(job, fields)

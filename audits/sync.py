@@ -20,14 +20,6 @@ SECRET_URL_KEYS = {"start_url", "join_url", "registration_url"}
 SECRET_SUFFIXES = ("password", "passcode")
 
 
-class TransientSyncError(Exception):
-    """Zoom did not answer in a way worth waiting for; the task retries on its schedule."""
-
-    def __init__(self, error: zoom.ZoomError) -> None:
-        super().__init__(error.user_message)
-        self.error = error
-
-
 def zoom_login_of(host) -> str:
     person = getattr(host, "person", None)
     return (getattr(person, "zoom_login", "") or host.email).strip().lower()
@@ -51,20 +43,14 @@ def redact(document: Any) -> Any:
     return clean
 
 
-def _call(function, *args, **kwargs):
+def _optional(function, *args, **kwargs):
+    """A document the score can do without: a permanent refusal makes its items unknown (a
+    transient failure goes up to the task, which asks again later)."""
     try:
         return function(*args, **kwargs)
     except zoom.ZoomError as error:
         if not error.permanent:
-            raise TransientSyncError(error) from error
-        raise
-
-
-def _optional(function, *args, **kwargs):
-    """A document the score can do without: a permanent refusal makes its items unknown."""
-    try:
-        return _call(function, *args, **kwargs)
-    except zoom.ZoomError as error:
+            raise
         log.info("Zoom refused %s: %s", function.__name__, error.user_message)
         return None
 
@@ -143,16 +129,20 @@ def _meetings(zoom_user_id: str) -> list[dict] | None:
 def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[str, Any], str]:
     """Zoom's documents for one host, the link status, and a message for a failed link."""
     try:
-        user = _call(zoom.get_user, login)
+        user = zoom.get_user(login)
     except zoom.ZoomError as error:
+        if not error.permanent:
+            raise  # the task asks again on its schedule
         if error.status == 404 or error.code == 1001:
             return ZoomStatus.NOT_FOUND, {}, f"Zoom has no user with the e-mail {login}."
         return ZoomStatus.UNREACHABLE, {}, error.user_message
     if user.get("status") == "pending":
         return ZoomStatus.PENDING, {"user": user}, ""
     try:
-        settings_doc = _call(zoom.get_user_settings, user["id"])
+        settings_doc = zoom.get_user_settings(user["id"])
     except zoom.ZoomError as error:
+        if not error.permanent:
+            raise
         if error.code in zoom.NOT_ACTIVATED:
             return ZoomStatus.PENDING, {"user": user}, ""
         return ZoomStatus.UNREACHABLE, {"user": user}, error.user_message
@@ -187,9 +177,10 @@ def score_documents(host, documents: dict[str, Any]):
 
 
 def sync_host(host, *, fresh: bool = True) -> Snapshot:
-    """Read the host's documents from Zoom and store a snapshot. Raises TransientSyncError
-    when Zoom should be asked again later. `fresh=False` lets a bulk run share the account's
-    and groups' settings and locks for a few minutes instead of reading them for every host."""
+    """Read the host's documents from Zoom and store a snapshot. Raises a ZoomError that is
+    not permanent when Zoom should be asked again later. `fresh=False` lets a bulk run share
+    the account's and groups' settings and locks for a few minutes instead of reading them for
+    every host."""
     status, documents, message = fetch_documents(zoom_login_of(host), fresh)
     snapshot = Snapshot(
         host=host, zoom_status=status, documents=documents, error=message, taken_at=timezone.now()

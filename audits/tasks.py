@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import jobs, zoom
-from audits.harden_jobs import HostBusy, run_harden, run_undo, unverified_fields
+from audits.harden_jobs import run_harden, run_undo, unverified_fields
 from audits.meeting_jobs import run_meetings
 from audits.models import AuditEvent, Job, JobKind, JobStatus, job_action
-from audits.sync import TransientSyncError, record_unreachable, sync_host
+from audits.sync import record_unreachable, sync_host
 
 log = logging.getLogger(__name__)
 # Claims of one job lost with their worker (a job that keeps killing workers), plus this one.
@@ -49,11 +49,9 @@ def run_job(job_id: int) -> str:
         return "failed: too many attempts"
     try:
         RUNNERS[JobKind(job.kind)](job)
-    except HostBusy as exc:
+    except jobs.HostBusy as exc:
         # Waiting for another job is not a failure: it does not use up the retry schedule.
         jobs.wait(job, f"Waiting: {exc}.", BUSY_SECONDS, failures=job.failures)
-    except TransientSyncError as exc:
-        _retry_later(job, exc.error)
     except zoom.ZoomError as error:
         if not error.permanent:
             _retry_later(job, error)

@@ -8,6 +8,7 @@ from django.db import transaction
 from audits import jobs
 from audits.checklist import ITEMS
 from audits.models import Job, JobKind, JobStatus, Snapshot, ZoomStatus
+from audits.sync import sync_host
 from tests.people import make_person
 from tests.support import wait_for
 
@@ -172,3 +173,13 @@ def test_a_waiting_job_is_sent_by_the_sweep_once_its_wait_is_over_and_not_before
     assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 1
     assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 0  # sent once, not each sweep
     assert jobs.claim(job.pk) is not None
+
+
+@pytest.mark.django_db
+def test_a_job_uses_the_zoom_user_id_of_the_last_reading_without_asking_zoom(zoomsim):
+    host = make_person("default.host@utoronto.ca")
+    stored = sync_host(host).zoom_user_id
+    zoomsim.reset()
+
+    assert jobs.zoom_user_id_of(host) == stored
+    assert zoomsim.requests() == []
