@@ -28,7 +28,16 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from audits import zoom
-from audits.harden import ALREADY, APPLIED, CONFLICT, DEFERRED, LOCKED, REFUSED, RESTORED
+from audits.harden import (
+    ALREADY,
+    APPLIED,
+    CONFLICT,
+    DEFERRED,
+    LOCKED,
+    REFUSED,
+    RESTORED,
+    UNDOABLE,
+)
 from audits.models import FINISHED, AuditEvent, Job, JobKind, JobStatus, Snapshot, job_action
 from audits.sync import sync_host, zoom_login_of
 
@@ -115,6 +124,14 @@ def wait(job: Job, message: str, seconds: float, *, failures: int) -> None:
         enqueued_at=None,
         attempts=F("attempts") - 1,
     )
+
+
+def undoable(job: Job) -> bool:
+    """A finished hardening that changed something, not undone yet (a failed undo aside)."""
+    fields = (job.outcome.get("fields") or {}).values()
+    applied = any(f["outcome"] in UNDOABLE for f in fields)
+    undone = job.undone_by.exclude(status=JobStatus.FAILED).exists()
+    return job.kind == JobKind.HARDEN and job.is_finished and applied and not undone
 
 
 def finish(job: Job, status: JobStatus, message: str, **fields) -> None:

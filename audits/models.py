@@ -81,6 +81,13 @@ class ZoomStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "Zoom could not be reached"
 
 
+class SnapshotQuerySet(models.QuerySet):
+    def complete(self) -> SnapshotQuerySet:
+        """The readings a host can read (see Snapshot.is_complete), newest first."""
+        linked = [ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN]
+        return self.filter(zoom_status__in=linked).exclude(results={}).order_by("-taken_at", "-id")
+
+
 class Snapshot(models.Model):
     """One sync of one host: Zoom's raw documents, the scored results, and when."""
 
@@ -95,6 +102,8 @@ class Snapshot(models.Model):
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     grade = models.CharField(max_length=1, blank=True)
     error = models.TextField(blank=True, help_text="What went wrong, in words safe to show")
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["-taken_at", "-id"]

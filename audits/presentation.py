@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from audits.charts import line_chart, score_gauge
 from audits.checklist import GROUPS, ITEMS_BY_ID, meeting_fixes
+from audits.harden import OUTCOME_LABELS, Plan, lock_layers, plan
 from audits.jobs import active_job
-from audits.models import Job, JobKind, Snapshot, ZoomStatus
+from audits.models import HardeningProfile, InstitutionSettings, Job, JobKind, Snapshot, ZoomStatus
 
 # Words first: colour is never the only signal of a status.
 STATUS_LABELS = {
@@ -141,13 +142,7 @@ def history_chart(host) -> dict[str, Any]:
 
 def host_dashboard(host) -> dict[str, Any]:
     latest = Snapshot.objects.filter(host=host).first()
-    good = list(
-        Snapshot.objects.filter(
-            host=host, zoom_status__in=[ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN]
-        )
-        .exclude(results={})
-        .order_by("-taken_at", "-id")[:2]
-    )
+    good = list(Snapshot.objects.complete().filter(host=host)[:2])
     last_good = good[0] if good else None
     active = active_job(host, JobKind.SYNC)
     now = timezone.now()
@@ -177,3 +172,32 @@ def host_dashboard(host) -> dict[str, Any]:
         .exclude(kind=JobKind.SYNC)
         .select_related("profile")[:5],
     }
+
+
+def job_fields(job: Job) -> list[dict]:
+    """Each field of a finished job with its outcome, in words for a page."""
+    return [
+        {
+            **field,
+            "path": path,
+            "title": getattr(ITEMS_BY_ID.get(field["item"]), "title", "Profile setting"),
+            "label": OUTCOME_LABELS.get(field["outcome"], field["outcome"]),
+            "before_text": show_value(field["before"]),
+            "after_text": show_value(field["after"]),
+            "now_text": show_value(field["now"]),
+        }
+        for path, field in (job.outcome.get("fields") or {}).items()
+    ]
+
+
+def profile_preview(host, profile: HardeningProfile) -> tuple[Snapshot, Plan] | None:
+    """What the profile would change for the host, from their last complete reading (Zoom is
+    read again when the job runs); None without one. The host's and the helpdesk's previews."""
+    snapshot = Snapshot.objects.complete().filter(host=host).first()
+    if snapshot is None or not snapshot.documents.get("settings"):
+        return None
+    documents = snapshot.documents
+    institution = InstitutionSettings.load().as_institution()
+    return snapshot, plan(
+        documents["settings"], lock_layers(documents), profile.overrides, institution
+    )

@@ -301,9 +301,7 @@ def _uncount(sender: type, instance: HostState, **kwargs: Any) -> None:
 
 
 def _restore(host_id: int, department: str) -> None:
-    last_good = next(
-        (s for s in Snapshot.objects.filter(host_id=host_id)[:20] if s.is_complete), None
-    )
+    last_good = Snapshot.objects.complete().filter(host_id=host_id).first()
     if last_good is not None:
         record_state(last_good)
     else:

@@ -65,7 +65,7 @@ def main() -> None:
         from django.db import transaction
 
         from audits import jobs, zoom
-        from audits.harden_views import _undoable
+        from audits.jobs import undoable as _undoable
         from audits.models import HardeningProfile, Job, JobKind
 
         zoom.forget_cached_state()

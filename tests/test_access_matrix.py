@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from audits.helpdesk_views import LOOKUPS_KEY
+from audits.lookup import LOOKUPS_KEY
 from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
 from portal.access import allowed
 from portal.tasks import record_heartbeat

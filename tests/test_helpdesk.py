@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audits import jobs
-from audits.helpdesk_views import LOOKUPS_KEY
+from audits.lookup import LOOKUPS_KEY
 from audits.models import (
     AuditAction,
     AuditEvent,
@@ -19,8 +19,10 @@ from audits.models import (
     JobKind,
     JobStatus,
     Snapshot,
+    ZoomStatus,
     job_action,
 )
+from tests import samples
 from tests.people import make_person
 from tests.support import wait_for
 
@@ -312,3 +314,22 @@ def test_the_activity_page_names_every_action_in_words(host):
         "harden", "undo", "fix_meetings",
     }  # fmt: skip
     assert job_action(JobKind.MEETINGS) == AuditAction.FIX_MEETINGS
+
+
+@pytest.mark.django_db
+def test_the_host_and_the_helpdesk_preview_the_same_changes_for_a_host_on_another_domain(helpdesk):
+    """A host whose Zoom account is on another e-mail domain still sees, on their own preview,
+    what the helpdesk sees on theirs."""
+    host = make_person("other.domain@utoronto.ca")
+    documents = {"settings": samples.zoom_default_settings(), "account_locks": None}
+    Snapshot.objects.create(host=host, zoom_status=ZoomStatus.OTHER_DOMAIN, documents=documents,
+                            results={"items": [], "meetings": []})  # fmt: skip
+
+    own = client_for(host).get(reverse("harden")).context
+    client = client_for(helpdesk)
+    look_up(client, host)
+    theirs = client.get(reverse("helpdesk_host", args=[host.pk])).context["preview"]
+
+    assert own["fresh"]
+    assert [row["path"] for row in own["changes"]] == [row["path"] for row in theirs["changes"]]
+    assert theirs["changes"]

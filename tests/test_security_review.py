@@ -11,7 +11,7 @@ import logging
 import pytest
 from django.urls import reverse
 
-from audits.helpdesk_views import LOOKUPS_KEY
+from audits.lookup import LOOKUPS_KEY
 from audits.models import HardeningProfile, Job, JobKind, JobStatus
 from portal.logging import RedactSecrets
 from tests.people import make_person
