@@ -38,7 +38,7 @@ from audits.presentation import (
     profile_preview,
     show_value,
 )
-from audits.reports import department_key
+from audits.report_state import department_key
 from portal.access import allowed, get_host_or_404, hosts_visible_to, require
 
 SEARCH_PAGE = 25

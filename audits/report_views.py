@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from audits import reports
+from audits import report_state, reports
 from audits.checklist import ITEMS
 from portal.access import allowed, departments_visible_to, require
 
@@ -80,7 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
         names = departments_visible_to(request.user)
         if not names:
             require(request, "report.institution")  # signs in the anonymous, 403 for the rest
-        keys = [reports.department_key(n) for n in names]
+        keys = [report_state.department_key(n) for n in names]
         found = {row["department_key"]: row for row in reports.by_department(keys)}
         rows = [found.get(k) or {"department_key": k, "name": n, "hosts": 0} for n, k in
                 zip(names, keys, strict=True)]  # fmt: skip

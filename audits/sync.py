@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audits import zoom
 from audits.models import Exemption, InstitutionSettings, Snapshot, ZoomStatus
-from audits.reports import record_state
+from audits.report_state import record_state
 from audits.scoring import Documents, score
 
 log = logging.getLogger(__name__)

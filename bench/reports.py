@@ -86,7 +86,7 @@ def seed(hosts: int) -> None:
     from django.db import connection, transaction
 
     from audits.checklist import ITEMS, profile_items
-    from audits.reports import rebuild_tallies
+    from audits.report_state import rebuild_tallies
 
     weighted = [item.id for item in ITEMS if item.weight > 0]
     started = time.perf_counter()

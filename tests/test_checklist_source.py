@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from audits import checklist, reports
+from audits import checklist, report_state, reports
 from audits.checklist import Item, Level, MeetingCheck, Severity
 from audits.harden import lock_layers, plan
 from audits.meeting_jobs import meeting_changes
@@ -71,4 +71,4 @@ def test_an_item_added_only_to_the_checklist_is_scored_fixed_previewed_and_repor
 
     counts = reports.tallies("Computer Science")
     assert [row["id"] for row in reports.top_failing(counts)] == [NEW.id]
-    assert not reports.is_hardened(snapshot.results)
+    assert not report_state.is_hardened(snapshot.results)

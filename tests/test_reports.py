@@ -18,16 +18,8 @@ from hypothesis import strategies as st
 
 from audits.checklist import ITEMS, ITEMS_BY_ID, profile_items
 from audits.models import FailingItem, HostState, Snapshot, WeeklyScore, ZoomStatus
-from audits.reports import (
-    by_department,
-    kept_counts,
-    rebuild_tallies,
-    record_state,
-    recount,
-    summary,
-    tallies,
-    week_of,
-)
+from audits.report_state import kept_counts, rebuild_tallies, record_state, recount, week_of
+from audits.reports import by_department, summary, tallies
 from audits.scoring import grade_for
 from portal.models import Person
 from tests.people import make_person
