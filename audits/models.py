@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from audits.checklist_model import DEFAULT_INSTITUTION, Institution
+from audits.checklist.model import DEFAULT_INSTITUTION, Institution
 
 # pg_advisory_xact_lock key held while an audit event is chained (any number, fixed).
 AUDIT_CHAIN_LOCK = 0x4A0D17
@@ -242,7 +242,7 @@ class HardeningProfile(models.Model):
     @classmethod
     def default(cls) -> HardeningProfile:
         """The institutional default, recreated from the shipped definition if it was removed."""
-        from audits.profiles import PROFILES
+        from audits.checklist.profiles import PROFILES
 
         found = cls.objects.filter(is_default=True).first()
         if found is None:

@@ -9,11 +9,12 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from audits import jobs, zoom
-from audits.harden_jobs import run_harden, run_undo, unverified_fields
-from audits.meeting_jobs import run_meetings
+from audits.jobs import machinery as jobs
+from audits.jobs.harden import run_harden, run_undo, unverified_fields
+from audits.jobs.meetings import run_meetings
+from audits.jobs.sync import record_unreachable, sync_host
 from audits.models import AuditEvent, Job, JobKind, JobStatus, job_action
-from audits.sync import record_unreachable, sync_host
+from audits.zoom import client as zoom
 
 log = logging.getLogger(__name__)
 # Claims of one job lost with their worker (a job that keeps killing workers), plus this one.
@@ -127,6 +128,6 @@ def sweep_jobs() -> int:
 @shared_task(name="audits.purge_old_records")
 def purge_old_records() -> dict[str, int]:
     """Delete what the portal promised not to keep (see audits.retention)."""
-    from audits.retention import purge_old_records as purge
+    from audits.jobs.retention import purge_old_records as purge
 
     return purge()

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from audits import harden_views, helpdesk_views, job_views, report_views, views, webhooks
+from audits.views import dashboard as views
+from audits.views import harden as harden_views
+from audits.views import helpdesk as helpdesk_views
+from audits.views import jobs as job_views
+from audits.views import reports as report_views
+from audits.views import webhooks
 
 urlpatterns = [
     path("me/", views.dashboard, name="dashboard"),

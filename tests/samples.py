@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from audits.scoring import Documents
+from audits.scoring.score import Documents
 from zoomsim.seed import zoom_default_settings
 
 __all__ = ["zoom_default_settings"]  # tests read Zoom's defaults from here too

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from audits import checklist, report_state, reports
-from audits.checklist import Item, Level, MeetingCheck, Severity
-from audits.harden import lock_layers, plan
-from audits.meeting_jobs import meeting_changes
-from audits.presentation import host_dashboard
-from audits.sync import sync_host
+from audits.checklist import items as checklist
+from audits.checklist.items import Item, Level, MeetingCheck, Severity
+from audits.jobs.meetings import meeting_changes
+from audits.jobs.plan import lock_layers, plan
+from audits.jobs.sync import sync_host
+from audits.reports import readers as reports
+from audits.reports import state as report_state
+from audits.views.presentation import host_dashboard
 from tests.people import make_person
 
 HARDENED_HOST = "hardened.host@utoronto.ca"  # passes every item and meeting check of the seed

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from audits import jobs, zoom
-from audits.checklist import to_patch_body
-from audits.harden import plan, read_fresh
+from audits.checklist.items import to_patch_body
+from audits.jobs import machinery as jobs
+from audits.jobs.plan import plan, read_fresh
 from audits.models import AuditEvent, HardeningProfile, InstitutionSettings, Job, JobKind
 from audits.models import JobStatus as S
+from audits.zoom import client as zoom
 from tests.people import make_person
 from tests.support import wait_for
 from tests.zoomspec import request_errors

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits.checklist import ITEMS, LOCK_KEYS, Institution
-from audits.harden import is_locked, plan
-from audits.scoring import Documents, score
+from audits.checklist.items import ITEMS, LOCK_KEYS, Institution
+from audits.jobs.plan import is_locked, plan
+from audits.scoring.score import Documents, score
 from tests import samples
 
 INSTITUTION = Institution()

@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from audits import jobs
-from audits.lookup import LOOKUPS_KEY
+from audits.jobs import machinery as jobs
 from audits.models import (
     AuditAction,
     AuditEvent,
@@ -22,6 +21,7 @@ from audits.models import (
     ZoomStatus,
     job_action,
 )
+from audits.views.lookup import LOOKUPS_KEY
 from tests import samples
 from tests.people import make_person
 from tests.support import wait_for

@@ -8,8 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from audits import jobs, zoom
+from audits.jobs import machinery as jobs
 from audits.models import AuditEvent, Job, JobKind, JobStatus
+from audits.zoom import client as zoom
 from tests.people import make_person
 from tests.support import wait_for
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits.checklist import ITEMS, ITEMS_BY_ID, profile_items
+from audits.checklist.items import ITEMS, ITEMS_BY_ID, profile_items
 from audits.models import FailingItem, HostState, Snapshot, WeeklyScore, ZoomStatus
-from audits.report_state import kept_counts, rebuild_tallies, record_state, recount, week_of
-from audits.reports import by_department, summary, tallies
-from audits.scoring import grade_for
+from audits.reports.readers import by_department, summary, tallies
+from audits.reports.state import kept_counts, rebuild_tallies, record_state, recount, week_of
+from audits.scoring.score import grade_for
 from portal.models import Person
 from tests.people import make_person
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from audits.checklist import (
+from audits.checklist.items import (
     GROUPS,
     ITEMS,
     ITEMS_BY_ID,
@@ -16,7 +16,7 @@ from audits.checklist import (
     Level,
     to_patch_body,
 )
-from audits.scoring import STATUSES, Documents, grade_for, score
+from audits.scoring.score import STATUSES, Documents, grade_for, score
 from tests import samples
 
 CHECKLIST_IDS = [

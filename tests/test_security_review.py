@@ -11,8 +11,8 @@ import logging
 import pytest
 from django.urls import reverse
 
-from audits.lookup import LOOKUPS_KEY
 from audits.models import HardeningProfile, Job, JobKind, JobStatus
+from audits.views.lookup import LOOKUPS_KEY
 from portal.logging import RedactSecrets
 from tests.people import make_person
 from tests.test_reports import admin_of, client_for, report_url, synced

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from audits import jobs
-from audits.checklist import ITEMS
+from audits.checklist.items import ITEMS
+from audits.jobs import machinery as jobs
+from audits.jobs.sync import sync_host
 from audits.models import Job, JobKind, JobStatus, Snapshot, ZoomStatus
-from audits.sync import sync_host
 from tests.people import make_person
 from tests.support import wait_for
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audits import zoom
+from audits.jobs.sync import sync_host
 from audits.management.commands._jobcli import host_by_email
 from audits.models import Snapshot
-from audits.sync import sync_host
+from audits.zoom import client as zoom
 
 ITEM_KEYS = ("id", "status", "level", "severity", "found", "wanted", "detail")
 

@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
 
-from audits import zoom
-from audits.harden import plan, read_fresh
-from audits.jobs import create_job
+from audits.jobs.machinery import create_job
+from audits.jobs.plan import plan, read_fresh
+from audits.jobs.sync import zoom_login_of
 from audits.management.commands._jobcli import (
     add_actor_argument,
     command_line_origin,
@@ -20,7 +20,7 @@ from audits.management.commands._jobcli import (
     wait_for,
 )
 from audits.models import HardeningProfile, InstitutionSettings, JobKind
-from audits.sync import zoom_login_of
+from audits.zoom import client as zoom
 
 
 class Command(BaseCommand):

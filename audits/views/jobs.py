@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.jobs import create_job, undoable
-from audits.lookup import job_for_viewer, reason_first
+from audits.jobs.machinery import create_job, undoable
 from audits.models import JobKind
-from audits.presentation import job_fields
+from audits.views.lookup import job_for_viewer, reason_first
+from audits.views.presentation import job_fields
 
 
 @require_GET

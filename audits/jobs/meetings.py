@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.cache import cache
 
-from audits import jobs, zoom
-from audits.checklist import NON_EMPTY, meeting_fixes, to_patch_body
-from audits.checklist_model import _get
-from audits.harden import (
+from audits.checklist.items import NON_EMPTY, meeting_fixes, to_patch_body
+from audits.checklist.model import _get
+from audits.jobs import machinery as jobs
+from audits.jobs.plan import (
     APPLIED,
     DEFERRED,
     LOCKED,
@@ -23,6 +23,7 @@ from audits.harden import (
     read_locks,
 )
 from audits.models import Job, JobStatus
+from audits.zoom import client as zoom
 
 MAX_UPDATES_PER_DAY = 100
 

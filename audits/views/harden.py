@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.checklist import ITEMS_BY_ID
-from audits.jobs import active_job, create_job
+from audits.checklist.items import ITEMS_BY_ID
+from audits.jobs.machinery import active_job, create_job
 from audits.models import HardeningProfile, JobKind
-from audits.presentation import profile_preview, show_value
+from audits.views.presentation import profile_preview, show_value
 from portal.access import require
 
 PREVIEW_FRESH_FOR = timedelta(minutes=2)

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from audits import checklist, zoom
-from audits.checklist import to_patch_body
-from audits.checklist_model import LOCK_KEYS, Institution, _get
+from audits.checklist import items as checklist
+from audits.checklist.items import to_patch_body
+from audits.checklist.model import LOCK_KEYS, Institution, _get
+from audits.zoom import client as zoom
 
 # Per-field outcomes, in words for the page.
 APPLIED, ALREADY, LOCKED, REFUSED = "applied", "already", "locked", "refused"

@@ -27,8 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from audits import zoom
-from audits.harden import (
+from audits.jobs.plan import (
     ALREADY,
     APPLIED,
     CONFLICT,
@@ -38,8 +37,9 @@ from audits.harden import (
     RESTORED,
     UNDOABLE,
 )
+from audits.jobs.sync import sync_host, zoom_login_of
 from audits.models import FINISHED, AuditEvent, Job, JobKind, JobStatus, Snapshot, job_action
-from audits.sync import sync_host, zoom_login_of
+from audits.zoom import client as zoom
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from audits.checklist import ITEMS, SOURCES, Institution, Item
-from audits.scoring_meetings import MISSING, Rollup, getter
+from audits.checklist.items import ITEMS, SOURCES, Institution, Item
+from audits.scoring.meetings import MISSING, Rollup, getter
 
 if TYPE_CHECKING:
-    from audits.scoring import _Plan
+    from audits.scoring.score import _Plan
 
 Outcome = tuple[str, object, str]
 _VERSION = re.compile(r"\s*(\d+(?:\.\d+)*)")

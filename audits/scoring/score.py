@@ -25,15 +25,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from audits import checklist
-from audits import scoring_rules as rules
-from audits.checklist import (
+from audits.checklist import items as checklist
+from audits.checklist.items import (
     DEFAULT_INSTITUTION,
     SOURCES,
     Institution,
     Item,
 )
-from audits.scoring_meetings import (
+from audits.scoring import rules
+from audits.scoring.meetings import (
     TITLES_ITEM,
     Finding,
     MeetingResult,

@@ -12,15 +12,15 @@ from typing import Any
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
-from audits.charts import bar_chart, line_chart
-from audits.checklist import ITEMS_BY_ID
+from audits.checklist.items import ITEMS_BY_ID
 from audits.models import (
     DepartmentTally,
     FailingItem,
     HostState,
     WeeklyScore,
 )
-from audits.report_state import department_key, week_of
+from audits.reports.charts import bar_chart, line_chart
+from audits.reports.state import department_key, week_of
 
 GRADES = ("A", "B", "C", "D", "F")
 TREND_WEEKS = 26

@@ -24,8 +24,8 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from audits import checklist
-from audits.checklist import ITEMS_BY_ID
+from audits.checklist import items as checklist
+from audits.checklist.items import ITEMS_BY_ID
 from audits.models import (
     DepartmentTally,
     FailingItem,

@@ -8,11 +8,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from audits.charts import line_chart, score_gauge
-from audits.checklist import GROUPS, ITEMS_BY_ID, meeting_fixes
-from audits.harden import OUTCOME_LABELS, Plan, lock_layers, plan
-from audits.jobs import active_job
+from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
+from audits.jobs.machinery import active_job
+from audits.jobs.plan import OUTCOME_LABELS, Plan, lock_layers, plan
 from audits.models import HardeningProfile, InstitutionSettings, Job, JobKind, Snapshot, ZoomStatus
+from audits.reports.charts import line_chart, score_gauge
 
 # Words first: colour is never the only signal of a status.
 STATUS_LABELS = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audits import jobs, zoom
-from audits.checklist_model import _get
-from audits.harden import (
+from audits.checklist.model import _get
+from audits.jobs import machinery as jobs
+from audits.jobs.plan import (
     ALREADY,
     APPLIED,
     CONFLICT,
@@ -23,6 +23,7 @@ from audits.harden import (
     send_patch,
 )
 from audits.models import InstitutionSettings, Job, JobStatus
+from audits.zoom import client as zoom
 
 
 def run_harden(job: Job) -> None:

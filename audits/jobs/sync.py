@@ -8,10 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audits import zoom
 from audits.models import Exemption, InstitutionSettings, Snapshot, ZoomStatus
-from audits.report_state import record_state
-from audits.scoring import Documents, score
+from audits.reports.state import record_state
+from audits.scoring.score import Documents, score
+from audits.zoom import client as zoom
 
 log = logging.getLogger(__name__)
 

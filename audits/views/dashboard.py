@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from audits.jobs import start_once
+from audits.jobs.machinery import start_once
 from audits.models import JobKind
-from audits.presentation import host_dashboard
+from audits.views.presentation import host_dashboard
 from portal.access import require
 
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from audits import report_state, reports
-from audits.checklist import ITEMS
+from audits.checklist.items import ITEMS
+from audits.reports import readers as reports
+from audits.reports import state as report_state
 from portal.access import allowed, departments_visible_to, require
 
 GRADE_CHOICES = [("", "Any grade"), *((g, f"Grade {g}") for g in reports.GRADES)]

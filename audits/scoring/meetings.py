@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from audits import checklist
-from audits.checklist import NON_EMPTY, Institution, Item
+from audits.checklist import items as checklist
+from audits.checklist.items import NON_EMPTY, Institution, Item
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 TITLES_ITEM = "practice.titles.not_sensitive"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audits.checklist_model import (
+from audits.checklist.model import (
     DEFAULT_INSTITUTION,
     FIXABLE_LEVELS,
     HOST_CONTROLLED,

@@ -19,8 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audits.jobs import active_job, create_job, start_once, undoable
-from audits.lookup import ReasonForm, lookup_until, remember_lookup
+from audits.jobs.machinery import active_job, create_job, start_once, undoable
 from audits.models import (
     AuditAction,
     AuditEvent,
@@ -30,7 +29,9 @@ from audits.models import (
     JobKind,
     Snapshot,
 )
-from audits.presentation import (
+from audits.reports.state import department_key
+from audits.views.lookup import ReasonForm, lookup_until, remember_lookup
+from audits.views.presentation import (
     STATUS_LABELS,
     changes_between,
     host_dashboard,
@@ -38,7 +39,6 @@ from audits.presentation import (
     profile_preview,
     show_value,
 )
-from audits.report_state import department_key
 from portal.access import allowed, get_host_or_404, hosts_visible_to, require
 
 SEARCH_PAGE = 25
