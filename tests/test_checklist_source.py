@@ -5,7 +5,6 @@ meetings and counted in the reports."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from audits.checklist import items as checklist
 from audits.checklist.items import Item, Level, MeetingCheck, Severity
@@ -16,6 +15,7 @@ from audits.reports import readers as reports
 from audits.reports import state as report_state
 from audits.views.presentation import host_dashboard
 from tests.people import make_person
+from tests.support import client_for
 
 HARDENED_HOST = "hardened.host@utoronto.ca"  # passes every item and meeting check of the seed
 NEW_SETTING = "in_meeting.feedback"  # off by Zoom's default, checked by no item
@@ -61,9 +61,7 @@ def test_an_item_added_only_to_the_checklist_is_scored_fixed_previewed_and_repor
     planned = plan(documents["settings"], lock_layers(documents), {}, checklist.DEFAULT_INSTITUTION)
     assert [(c.item_id, c.path, c.after) for c in planned.changes] == [(NEW.id, NEW_SETTING, True)]
 
-    client = Client()
-    client.force_login(host)
-    assert NEW.title in client.get("/me/harden/").content.decode()
+    assert NEW.title in client_for(host).get("/me/harden/").content.decode()
 
     assert host_dashboard(host)["meetings_to_fix"]
     for meeting in documents["meetings"]:

