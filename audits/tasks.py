@@ -13,7 +13,7 @@ from audits.jobs import machinery as jobs
 from audits.jobs.harden import run_harden, run_undo, unverified_fields
 from audits.jobs.meetings import run_meetings
 from audits.jobs.sync import record_unreachable, sync_host
-from audits.models import AuditEvent, Job, JobKind, JobStatus, job_action
+from audits.models import Job, JobKind, JobStatus
 from audits.zoom import client as zoom
 
 log = logging.getLogger(__name__)
@@ -103,18 +103,12 @@ def _stop(job: Job, message: str) -> None:
         jobs.finish(job, JobStatus.FAILED, message, **recorded)
         if job.kind == JobKind.SYNC:
             return
-        AuditEvent.objects.create(
-            actor=job.requested_by,
-            subject=job.host,
-            action=job_action(job.kind),
-            reason=job.reason,
-            job=job,
-            detail={
-                "error": message,
-                "before": job.before,
-                "plan": job.plan,
-                "outcome": {path: f["outcome"] for path, f in fields.items()},
-            },
+        jobs.audit(
+            job,
+            error=message,
+            before=job.before,
+            plan=job.plan,
+            outcome={path: f["outcome"] for path, f in fields.items()},
         )
 
 

@@ -55,7 +55,9 @@ RETRY_SCHEDULE = tuple(min(5 * 2**n, 300) for n in range(14))
 GIVE_UP_AFTER = timedelta(hours=2)
 
 
-def create_job(kind: JobKind, host, *, requested_by=None, reason: str = "", **fields) -> Job:
+def create_job(
+    kind: JobKind, host: User, *, requested_by: User | None = None, reason: str = "", **fields
+) -> Job:
     """Create a job and send it to a worker once the surrounding transaction commits."""
     job = Job.objects.create(
         kind=kind, host=host, requested_by=requested_by, reason=reason, **fields
@@ -64,12 +66,12 @@ def create_job(kind: JobKind, host, *, requested_by=None, reason: str = "", **fi
     return job
 
 
-def active_job(host, *kinds: JobKind) -> Job | None:
+def active_job(host: User, *kinds: JobKind) -> Job | None:
     """The host's job of one of these kinds that is still queued or running, if any."""
     return Job.objects.filter(host=host, kind__in=kinds).exclude(status__in=FINISHED).first()
 
 
-def start_once(kind: JobKind, host, **fields) -> Job:
+def start_once(kind: JobKind, host: User, **fields) -> Job:
     """The job of this kind already under way for the host, or a new one: a second click, or
     a second notification from Zoom, does not queue the same work twice."""
     return active_job(host, kind) or create_job(kind, host, **fields)
@@ -243,16 +245,22 @@ def finish_audited(job: Job, fields: dict[str, dict[str, Any]]) -> None:
     with transaction.atomic():
         finish(job, status, _summary(fields, status), outcome={"fields": fields},
                     snapshot=snapshot)  # fmt: skip
-        AuditEvent.objects.create(
-            actor=job.requested_by,
-            subject=job.host,
-            action=job_action(job.kind),
-            reason=job.reason,
-            job=job,
-            detail={
-                "profile": job.profile.slug if job.profile else None,
-                "before": {path: f["before"] for path, f in fields.items()},
-                "after": {path: f["now"] for path, f in fields.items()},
-                "outcome": {path: f["outcome"] for path, f in fields.items()},
-            },
+        audit(
+            job,
+            profile=job.profile.slug if job.profile else None,
+            before={path: f["before"] for path, f in fields.items()},
+            after={path: f["now"] for path, f in fields.items()},
+            outcome={path: f["outcome"] for path, f in fields.items()},
         )
+
+
+def audit(job: Job, **detail: Any) -> None:
+    """The audit event of a job that changed Zoom (or tried to), for whoever asked for it."""
+    AuditEvent.objects.create(
+        actor=job.requested_by,
+        subject=job.host,
+        action=job_action(job.kind),
+        reason=job.reason,
+        job=job,
+        detail=detail,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +13,9 @@ from audits.reports.state import record_state
 from audits.scoring.score import Documents, score
 from audits.zoom import client as zoom
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 log = logging.getLogger(__name__)
 
 MAX_MEETINGS = 30
@@ -20,7 +23,7 @@ SECRET_URL_KEYS = {"start_url", "join_url", "registration_url"}
 SECRET_SUFFIXES = ("password", "passcode")
 
 
-def zoom_login_of(host) -> str:
+def zoom_login_of(host: User) -> str:
     person = getattr(host, "person", None)
     return (getattr(person, "zoom_login", "") or host.email).strip().lower()
 
@@ -156,13 +159,13 @@ def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[st
     return ZoomStatus.LINKED, redact(documents), ""
 
 
-def exemptions_for(host) -> dict[str, str]:
+def exemptions_for(host: User) -> dict[str, str]:
     today = timezone.localdate()
     rows = Exemption.objects.filter(host=host, ends_on__gte=today)
     return {row.item_id: f"{row.reason} (until {row.ends_on:%Y-%m-%d})" for row in rows}
 
 
-def score_documents(host, documents: dict[str, Any]):
+def score_documents(host: User, documents: dict[str, Any]):
     institution = InstitutionSettings.load().as_institution()
     docs = Documents(
         user=documents.get("user"),
@@ -176,7 +179,7 @@ def score_documents(host, documents: dict[str, Any]):
     return score(docs, institution, exemptions_for(host)), institution
 
 
-def sync_host(host, *, fresh: bool = True) -> Snapshot:
+def sync_host(host: User, *, fresh: bool = True) -> Snapshot:
     """Read the host's documents from Zoom and store a snapshot. Raises a ZoomError that is
     not permanent when Zoom should be asked again later. `fresh=False` lets a bulk run share
     the account's and groups' settings and locks for a few minutes instead of reading them for
@@ -199,7 +202,7 @@ def sync_host(host, *, fresh: bool = True) -> Snapshot:
     return snapshot
 
 
-def record_unreachable(host, message: str) -> Snapshot:
+def record_unreachable(host: User, message: str) -> Snapshot:
     """Zoom stayed unreachable through every retry: say so, keep the last good snapshot."""
     with transaction.atomic():
         snapshot = Snapshot.objects.create(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -40,6 +40,9 @@ from audits.views.presentation import (
     show_value,
 )
 from portal.access import allowed, get_host_or_404, hosts_visible_to, require
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SEARCH_PAGE = 25
 MAX_PAGE = 1000  # deeper than anyone pages: a narrower search is the answer
@@ -136,7 +139,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "audits/helpdesk_search.html", context)
 
 
-def _history(host) -> list[dict[str, Any]]:
+def _history(host: User) -> list[dict[str, Any]]:
     """The latest syncs, newest first, each with what changed since the previous reading."""
     snapshots = list(Snapshot.objects.filter(host=host)[: HISTORY_ROWS + 1])
     rows = []
@@ -152,7 +155,7 @@ def _history(host) -> list[dict[str, Any]]:
     return rows
 
 
-def _preview(host, profile: HardeningProfile) -> dict[str, Any] | None:
+def _preview(host: User, profile: HardeningProfile) -> dict[str, Any] | None:
     found = profile_preview(host, profile)
     if found is None:
         return None
@@ -162,7 +165,7 @@ def _preview(host, profile: HardeningProfile) -> dict[str, Any] | None:
     return {"snapshot": snapshot, "profile": profile, "changes": rows}
 
 
-def _host_page(request: HttpRequest, host, status: int = 200, **forms_: Any) -> HttpResponse:
+def _host_page(request: HttpRequest, host: User, status: int = 200, **forms_: Any) -> HttpResponse:
     until = lookup_until(request, host)
     if until is None:
         form = forms_.get("reason_form") or ReasonForm()
@@ -218,7 +221,7 @@ def host_page(request: HttpRequest, host_id: int) -> HttpResponse:
 
 
 def _audit(
-    request: HttpRequest, host, action: AuditAction, reason: str, job: Job, **detail: Any
+    request: HttpRequest, host: User, action: AuditAction, reason: str, job: Job, **detail: Any
 ) -> None:
     AuditEvent.objects.create(
         actor=request.user, subject=host, action=action, reason=reason, job=job, detail=detail

@@ -4,7 +4,7 @@ reason form, the lookups a session has recorded, and the job a viewer may see.""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from django import forms
@@ -14,6 +14,9 @@ from django.shortcuts import get_object_or_404, render
 
 from audits.models import Job
 from portal.access import get_host_or_404
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 LOOKUP_SECONDS = 30 * 60  # a recorded reason covers one host for this long in one session
 LOOKUPS_KEY = "helpdesk_lookups"
@@ -34,19 +37,19 @@ class ReasonForm(forms.Form):
             self.auto_id = f"id_{prefix_id}_%s"
 
 
-def lookup_until(request: HttpRequest, host) -> float | None:
+def lookup_until(request: HttpRequest, host: User) -> float | None:
     until = request.session.get(LOOKUPS_KEY, {}).get(str(host.pk))
     return until if until and until > time.time() else None
 
 
-def reason_first(request: HttpRequest, host) -> HttpResponse | None:
+def reason_first(request: HttpRequest, host: User) -> HttpResponse | None:
     """The reason form, when someone else than the host has recorded no reason to look."""
     if host == request.user or lookup_until(request, host) is not None:
         return None
     return render(request, "audits/helpdesk_reason.html", {"host": host, "form": ReasonForm()})
 
 
-def remember_lookup(request: HttpRequest, host) -> None:
+def remember_lookup(request: HttpRequest, host: User) -> None:
     now = time.time()
     lookups = {k: v for k, v in request.session.get(LOOKUPS_KEY, {}).items() if v > now}
     lookups[str(host.pk)] = now + LOOKUP_SECONDS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -13,6 +13,9 @@ from audits.jobs.machinery import active_job
 from audits.jobs.plan import OUTCOME_LABELS, Plan, lock_layers, plan
 from audits.models import HardeningProfile, InstitutionSettings, Job, JobKind, Snapshot, ZoomStatus
 from audits.reports.charts import line_chart, score_gauge
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Words first: colour is never the only signal of a status.
 STATUS_LABELS = {
@@ -123,7 +126,7 @@ def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, s
     ]
 
 
-def history_chart(host) -> dict[str, Any]:
+def history_chart(host: User) -> dict[str, Any]:
     scored = list(
         Snapshot.objects.filter(host=host, score__isnull=False)
         .order_by("-taken_at")
@@ -140,7 +143,7 @@ def history_chart(host) -> dict[str, Any]:
     return {"svg": svg, "points": scored, "description": description}
 
 
-def host_dashboard(host) -> dict[str, Any]:
+def host_dashboard(host: User) -> dict[str, Any]:
     latest = Snapshot.objects.filter(host=host).first()
     good = list(Snapshot.objects.complete().filter(host=host)[:2])
     last_good = good[0] if good else None
@@ -190,7 +193,7 @@ def job_fields(job: Job) -> list[dict]:
     ]
 
 
-def profile_preview(host, profile: HardeningProfile) -> tuple[Snapshot, Plan] | None:
+def profile_preview(host: User, profile: HardeningProfile) -> tuple[Snapshot, Plan] | None:
     """What the profile would change for the host, from their last complete reading (Zoom is
     read again when the job runs); None without one. The host's and the helpdesk's previews."""
     snapshot = Snapshot.objects.complete().filter(host=host).first()

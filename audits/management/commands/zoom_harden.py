@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -21,6 +21,9 @@ from audits.management.commands._jobcli import (
 )
 from audits.models import HardeningProfile, InstitutionSettings, JobKind
 from audits.zoom import client as zoom
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Command(BaseCommand):
@@ -51,7 +54,7 @@ class Command(BaseCommand):
         if job.status == "failed":
             raise CommandError(job.message)
 
-    def _dry_run(self, host, profile: HardeningProfile, as_json: bool) -> None:
+    def _dry_run(self, host: User, profile: HardeningProfile, as_json: bool) -> None:
         try:
             zoom_user_id = zoom.get_user(zoom_login_of(host))["id"]
             settings, locks = read_fresh(zoom_user_id)
