@@ -21,7 +21,7 @@ otherwise one a group of the host locks names the group ("Set and locked by your
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -135,32 +135,9 @@ class Result:
         }
 
 
-Evaluator = Callable[["_Plan", Any, Institution], rules.Outcome]
-
-
-class _Plan(NamedTuple):
-    """An item with everything scoring needs worked out once, at import."""
-
-    item: Item
-    id: str
-    level: str
-    severity: str
-    weight: int  # counted in the score: a weighted, host-controlled item
-    host_controlled: bool
-    source: str
-    paths: tuple[str, ...]
-    getters: tuple[Callable[[object], Any], ...]  # one per field: reads it or answers MISSING
-    lock_keys: tuple[tuple[str, ...], ...]
-    evaluate: Evaluator
-    expect: tuple[object, ...]  # desired value per field (None: not compared)
-    half: tuple[object, ...]  # value per field that earns half credit (None: none)
-    wanted: str | None  # None when it depends on the institution
-    has_meeting_checks: bool
-
-
-def _plan(item: Item) -> _Plan:
+def _plan(item: Item) -> rules.Plan:
     expect, half = dict(item.expect), dict(item.partial)
-    return _Plan(
+    return rules.Plan(
         item=item,
         id=item.id,
         level=str(item.level),
@@ -244,7 +221,7 @@ def _lock_outcome(found: object, locked_by: str | None) -> rules.Outcome:
     return "locked", found, locked_by
 
 
-def _fixed_result(plan: _Plan) -> ItemResult | None:
+def _fixed_result(plan: rules.Plan) -> ItemResult | None:
     """Guidance-only items read no document: their result is the same for every host."""
     if plan.source:
         return None
