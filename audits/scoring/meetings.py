@@ -14,7 +14,8 @@ from audits.checklist import items as checklist
 from audits.checklist.items import NON_EMPTY, Institution, Item
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-TITLES_ITEM = "practice.titles.not_sensitive"
+# The item the "titles" rule scores, from the findings on every upcoming meeting.
+TITLES_ITEM = next(item.id for item in checklist.ITEMS if item.check == "titles")
 MISSING: Any = object()  # what dig() answers for a field Zoom left out
 _WORD = re.compile(r"[\w -]+")
 
