@@ -7,4 +7,4 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signal that keeps each host's report state in their department.
-        from audits import reports  # noqa: F401
+        from audits.reports import state as report_state  # noqa: F401

@@ -12,19 +12,18 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-DEFAULT_EMAIL_DOMAINS = ["utoronto.ca", "mail.utoronto.ca"]
-DEFAULT_REGIONS = ["CA"]
-DEFAULT_MIN_CLIENT_VERSION = "6.0.0"
+from audits.checklist.model import DEFAULT_INSTITUTION, Institution
+
 # pg_advisory_xact_lock key held while an audit event is chained (any number, fixed).
 AUDIT_CHAIN_LOCK = 0x4A0D17
 
 
 def _default_domains() -> list[str]:
-    return list(DEFAULT_EMAIL_DOMAINS)
+    return list(DEFAULT_INSTITUTION.email_domains)
 
 
 def _default_regions() -> list[str]:
-    return list(DEFAULT_REGIONS)
+    return list(DEFAULT_INSTITUTION.allowed_regions)
 
 
 class InstitutionSettings(models.Model):
@@ -39,7 +38,7 @@ class InstitutionSettings(models.Model):
     )
     min_client_version = models.CharField(
         max_length=40,
-        default=DEFAULT_MIN_CLIENT_VERSION,
+        default=DEFAULT_INSTITUTION.min_client_version,
         help_text="The oldest Zoom client version the institution supports, e.g. 6.0.0",
     )
     sensitive_patterns = models.TextField(
@@ -61,10 +60,8 @@ class InstitutionSettings(models.Model):
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
 
-    def as_institution(self):  # -> audits.scoring.Institution
-        from audits.scoring import Institution
-
-        defaults = Institution()
+    def as_institution(self) -> Institution:
+        defaults = DEFAULT_INSTITUTION
         patterns = tuple(
             line.strip() for line in self.sensitive_patterns.splitlines() if line.strip()
         )
@@ -84,6 +81,13 @@ class ZoomStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "Zoom could not be reached"
 
 
+class SnapshotQuerySet(models.QuerySet):
+    def complete(self) -> SnapshotQuerySet:
+        """The readings a host can read (see Snapshot.is_complete), newest first."""
+        linked = [ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN]
+        return self.filter(zoom_status__in=linked).exclude(results={}).order_by("-taken_at", "-id")
+
+
 class Snapshot(models.Model):
     """One sync of one host: Zoom's raw documents, the scored results, and when."""
 
@@ -98,6 +102,8 @@ class Snapshot(models.Model):
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     grade = models.CharField(max_length=1, blank=True)
     error = models.TextField(blank=True, help_text="What went wrong, in words safe to show")
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -125,6 +131,28 @@ class JobKind(models.TextChoices):
     HARDEN = "harden", "Apply a profile"
     UNDO = "undo", "Undo a profile"
     MEETINGS = "meetings", "Fix upcoming meetings"
+
+
+class AuditAction(models.TextChoices):
+    """What an audit event records, in the words the host's activity page shows. The values
+    are stored and covered by the hash chain: never rename one."""
+
+    LOOKUP = "lookup", "Looked at your dashboard"
+    REFRESH_ON_BEHALF = "refresh_on_behalf", "Asked for a refresh from Zoom for you"
+    HARDEN_ON_BEHALF = "harden_on_behalf", "Asked to apply a profile for you"
+    UNDO_ON_BEHALF = "undo_on_behalf", "Asked to undo a change for you"
+    HARDEN = "harden", "Applied a profile"
+    UNDO = "undo", "Undid a profile"
+    FIX_MEETINGS = "fix_meetings", "Fixed upcoming meetings"
+
+
+def job_action(kind: str) -> AuditAction:
+    """The action a job of this kind is audited as (a sync changes nothing, so it has none)."""
+    return {
+        JobKind.HARDEN: AuditAction.HARDEN,
+        JobKind.UNDO: AuditAction.UNDO,
+        JobKind.MEETINGS: AuditAction.FIX_MEETINGS,
+    }[JobKind(kind)]
 
 
 class JobStatus(models.TextChoices):
@@ -214,7 +242,7 @@ class HardeningProfile(models.Model):
     @classmethod
     def default(cls) -> HardeningProfile:
         """The institutional default, recreated from the shipped definition if it was removed."""
-        from audits.profiles import PROFILES
+        from audits.checklist.profiles import PROFILES
 
         found = cls.objects.filter(is_default=True).first()
         if found is None:
@@ -290,7 +318,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events_about",
     )
-    action = models.CharField(max_length=40, db_index=True)
+    action = models.CharField(max_length=40, db_index=True, choices=AuditAction.choices)
     reason = models.TextField(blank=True)
     job = models.ForeignKey(Job, on_delete=models.PROTECT, null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -304,7 +332,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["subject", "-created_at"], name="audit_subject_recent")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -325,6 +353,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit log is append-only")
+
+    @property
+    def action_label(self) -> str:
+        # Failed meetings fixes were written as "meetings" before the vocabulary was closed; the
+        # hash chain forbids rewriting them, so they are read as the one action they are.
+        value = AuditAction.FIX_MEETINGS if self.action == JobKind.MEETINGS else self.action
+        return AuditAction(value).label if value in AuditAction.values else str(value)
 
 
 class HostState(models.Model):

@@ -9,11 +9,12 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from audits import jobs, zoom
-from audits.harden_jobs import HostBusy, run_harden, run_undo, unverified_fields
-from audits.meeting_jobs import run_meetings
-from audits.models import AuditEvent, Job, JobKind, JobStatus
-from audits.sync import TransientSyncError, record_unreachable, sync_host
+from audits.jobs import machinery as jobs
+from audits.jobs.harden import run_harden, run_undo, unverified_fields
+from audits.jobs.meetings import run_meetings
+from audits.jobs.sync import record_unreachable, sync_host
+from audits.models import Job, JobKind, JobStatus
+from audits.zoom import client as zoom
 
 log = logging.getLogger(__name__)
 # Claims of one job lost with their worker (a job that keeps killing workers), plus this one.
@@ -49,11 +50,9 @@ def run_job(job_id: int) -> str:
         return "failed: too many attempts"
     try:
         RUNNERS[JobKind(job.kind)](job)
-    except HostBusy as exc:
+    except jobs.HostBusy as exc:
         # Waiting for another job is not a failure: it does not use up the retry schedule.
         jobs.wait(job, f"Waiting: {exc}.", BUSY_SECONDS, failures=job.failures)
-    except TransientSyncError as exc:
-        _retry_later(job, exc.error)
     except zoom.ZoomError as error:
         if not error.permanent:
             _retry_later(job, error)
@@ -104,18 +103,12 @@ def _stop(job: Job, message: str) -> None:
         jobs.finish(job, JobStatus.FAILED, message, **recorded)
         if job.kind == JobKind.SYNC:
             return
-        AuditEvent.objects.create(
-            actor=job.requested_by,
-            subject=job.host,
-            action=job.kind,
-            reason=job.reason,
-            job=job,
-            detail={
-                "error": message,
-                "before": job.before,
-                "plan": job.plan,
-                "outcome": {path: f["outcome"] for path, f in fields.items()},
-            },
+        jobs.audit(
+            job,
+            error=message,
+            before=job.before,
+            plan=job.plan,
+            outcome={path: f["outcome"] for path, f in fields.items()},
         )
 
 
@@ -129,6 +122,6 @@ def sweep_jobs() -> int:
 @shared_task(name="audits.purge_old_records")
 def purge_old_records() -> dict[str, int]:
     """Delete what the portal promised not to keep (see audits.retention)."""
-    from audits.retention import purge_old_records as purge
+    from audits.jobs.retention import purge_old_records as purge
 
     return purge()

@@ -1,16 +1,21 @@
 from django.urls import path
 
-from audits import harden_views, helpdesk_views, report_views, views, webhooks
+from audits.views import dashboard as views
+from audits.views import harden as harden_views
+from audits.views import helpdesk as helpdesk_views
+from audits.views import jobs as job_views
+from audits.views import reports as report_views
+from audits.views import webhooks
 
 urlpatterns = [
     path("me/", views.dashboard, name="dashboard"),
     path("me/refresh/", views.refresh, name="refresh"),
-    path("jobs/<int:job_id>/progress/", views.job_progress, name="job_progress"),
+    path("jobs/<int:job_id>/progress/", job_views.job_progress, name="job_progress"),
     path("me/meetings/fix/", views.fix_meetings, name="fix_meetings"),
     path("me/harden/", harden_views.harden_preview, name="harden"),
     path("me/harden/apply/", harden_views.harden_apply, name="harden_apply"),
-    path("jobs/<int:job_id>/", harden_views.job_detail, name="job_detail"),
-    path("jobs/<int:job_id>/undo/", harden_views.job_undo, name="job_undo"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/undo/", job_views.job_undo, name="job_undo"),
     path("zoom/webhook/", webhooks.zoom_webhook, name="zoom_webhook"),
     path("me/activity/", helpdesk_views.activity, name="activity"),
     path("helpdesk/", helpdesk_views.search, name="helpdesk_search"),

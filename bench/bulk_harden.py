@@ -42,8 +42,9 @@ def main() -> None:
         setup_django(env)
         from django.db import transaction
 
-        from audits import jobs, zoom
+        from audits.jobs import machinery as jobs
         from audits.models import HardeningProfile, Job, JobKind
+        from audits.zoom import client as zoom
 
         zoom.forget_cached_state()
         active = [u["email"] for u in zoom.list_users() if u.get("status") == "active"]

@@ -64,9 +64,10 @@ def main() -> None:
         setup_django(sim.env)
         from django.db import transaction
 
-        from audits import jobs, zoom
-        from audits.harden_views import _undoable
+        from audits.jobs import machinery as jobs
+        from audits.jobs.machinery import undoable as _undoable
         from audits.models import HardeningProfile, Job, JobKind
+        from audits.zoom import client as zoom
 
         zoom.forget_cached_state()
         active = [u for u in zoom.list_users() if u.get("status") == "active"]

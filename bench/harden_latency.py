@@ -35,7 +35,7 @@ def main() -> None:
         setup_django(sim.env)
         from django.db import transaction
 
-        from audits import jobs
+        from audits.jobs import machinery as jobs
         from audits.models import HardeningProfile, Job, JobKind
 
         (host,) = hosts([EMAIL])

@@ -85,8 +85,8 @@ def seed(hosts: int) -> None:
     """Bulk SQL in one transaction: users, people, snapshots, states, failing items, weeks."""
     from django.db import connection, transaction
 
-    from audits.checklist import ITEMS
-    from audits.reports import PROFILE_ITEMS, rebuild_tallies
+    from audits.checklist.items import ITEMS, profile_items
+    from audits.reports.state import rebuild_tallies
 
     weighted = [item.id for item in ITEMS if item.weight > 0]
     started = time.perf_counter()
@@ -153,7 +153,7 @@ def seed(hosts: int) -> None:
             WHERE NOT (h.hardened AND i.item_id = ANY(%(profile)s::text[]))
               AND random() < (100 - h.score) / 100.0 * (0.15 + 0.7 / i.position)
             """,
-            {"items": weighted, "profile": list(PROFILE_ITEMS)},
+            {"items": weighted, "profile": [item.id for item in profile_items()]},
         )
         cursor.execute(
             """
@@ -226,7 +226,7 @@ def measure(client, url: str, runs: int) -> dict[str, float]:
 
 def measure_lookup(payload: dict, runs: int) -> dict[str, float]:
     """The webhook's host lookup (audits.webhooks._hosts_for), evaluated as the view does."""
-    from audits.webhooks import _hosts_for
+    from audits.views.webhooks import _hosts_for
 
     for _ in range(3):
         found = list(_hosts_for(payload))
@@ -292,7 +292,7 @@ def main() -> None:
             f"{label:32} {figures['p50']:8.1f} {figures['p95']:8.1f} {goal:6} "
             f"{figures['queries']:8} {figures['bytes']:9,} {verdict}"
         )
-    from audits.helpdesk_views import search_hosts
+    from audits.views.helpdesk import search_hosts
     from portal.access import hosts_visible_to
 
     for label, query in (("name", "Last77"), ("department", "chemistry")):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audits.checklist import DEFAULT_INSTITUTION
-from audits.scoring import score
-from audits.scoring_samples import random_documents
+from audits.checklist.items import DEFAULT_INSTITUTION
+from audits.scoring.score import score
+from tests.samples import random_documents
 
 
 def main(count: int = 100_000, seed: int = 5) -> None:

@@ -31,7 +31,7 @@ def worker(env: dict[str, str], user_ids: list[str], start_at: float, results) -
     import django
 
     django.setup()
-    from audits import zoom
+    from audits.zoom import client as zoom
 
     fetched = refused = failed = 0
     time.sleep(max(start_at - time.time(), 0))
@@ -74,7 +74,7 @@ def main() -> None:
             import django
 
             django.setup()
-            from audits import zoom
+            from audits.zoom import client as zoom
 
             zoom.forget_cached_state()
             ids = [u["id"] for u in zoom.list_users()][: options.users]

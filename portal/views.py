@@ -8,7 +8,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audits.checklist import BEST_PRACTICES, CONCERNS, GROUPS, items_in_group
+from audits.checklist.items import BEST_PRACTICES, CONCERNS, GROUPS, items_in_group
 from portal.health import run_checks
 from portal.tasks import HEARTBEAT_KEY
 

@@ -87,7 +87,7 @@ def zoomsim(_zoomsim_process, settings) -> Iterator[object]:
     .put_account(payload), .set_faults(**faults), .requests(); .env holds the variables a
     worker subprocess needs to reach the same simulator.
     """
-    from audits import zoom
+    from audits.zoom import client as zoom
 
     simulator = _zoomsim_process
     simulator.reset()
@@ -127,7 +127,7 @@ def beat_sweep(transactional_db) -> Iterator[None]:
 
     from django.db import connection
 
-    from audits.jobs import sweep_pending
+    from audits.jobs.machinery import sweep_pending
 
     stop = threading.Event()
 

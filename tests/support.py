@@ -162,14 +162,43 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what: str 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def sign_in(page, live_server, user) -> None:
-    """Give the browser a session for `user`, as if they had come back from the IdP (the
-    sign-in flows themselves are tested against real IdPs in tests/test_sso_*.py)."""
-    from django.conf import settings
+def client_for(user):  # -> django.test.Client
+    """A test client signed in as `user`."""
     from django.test import Client
 
     client = Client()
     client.force_login(user)
+    return client
+
+
+def finished(job, timeout: float = 60):  # -> audits.models.Job
+    """The job, once a worker has finished it (refreshed from its row)."""
+
+    def done() -> bool:
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_for(done, timeout=timeout, what=f"{job.kind} job {job.pk} to finish")
+    return job
+
+
+def run_job(kind, host, *, requested_by=None, timeout: float = 60, **fields):
+    """Create a job as the portal does (sent on commit), and wait for a worker to finish it."""
+    from django.db import transaction
+
+    from audits.jobs import machinery as jobs
+
+    with transaction.atomic():
+        job = jobs.create_job(kind, host, requested_by=requested_by or host, **fields)
+    return finished(job, timeout)
+
+
+def sign_in(page, live_server, user) -> None:
+    """Give the browser a session for `user`, as if they had come back from the IdP (the
+    sign-in flows themselves are tested against real IdPs in tests/test_sso_*.py)."""
+    from django.conf import settings
+
+    client = client_for(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]

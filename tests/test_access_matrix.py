@@ -15,8 +15,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from audits.helpdesk_views import LOOKUPS_KEY
 from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
+from audits.views.lookup import LOOKUPS_KEY
 from portal.access import allowed
 from portal.tasks import record_heartbeat
 from tests.people import make_person

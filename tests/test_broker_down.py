@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from audits import jobs
+from audits.jobs import machinery as jobs
 from audits.models import Job, JobStatus
 from portal.celery import app
 from tests.conftest import worker_env

@@ -88,7 +88,7 @@ def test_a_pending_host_is_told_to_accept_zooms_invitation(page, live_server, zo
 def test_when_zoom_is_unreachable_the_last_reading_stays_with_its_age(
     page, live_server, zoomsim, monkeypatch
 ):
-    from audits import jobs
+    from audits.jobs import machinery as jobs
 
     monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.2, 0.2, 0.2))
     host = make_person("mixed.host@utoronto.ca", department="History")

@@ -1,6 +1,6 @@
 import pytest
 
-from audits.checklist import BEST_PRACTICES, items_in_group
+from audits.checklist.items import BEST_PRACTICES, items_in_group
 from tests.support import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from audits.checklist import ITEMS
+from audits.checklist.items import ITEMS
 from tests.people import make_person
 
 ITEM_KEYS = {"id", "status", "level", "severity", "found", "wanted", "detail"}

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from audits import jobs, zoom
-from audits.checklist import to_patch_body
-from audits.harden import plan, read_fresh
+from audits.checklist.items import to_patch_body
+from audits.jobs import machinery as jobs
+from audits.jobs.plan import plan, read_fresh
 from audits.models import AuditEvent, HardeningProfile, InstitutionSettings, Job, JobKind
 from audits.models import JobStatus as S
+from audits.zoom import client as zoom
 from tests.people import make_person
-from tests.support import wait_for
+from tests.support import run_job, wait_for
 from tests.zoomspec import request_errors
 
 pytestmark = pytest.mark.usefixtures("celery_worker", "beat_sweep")
@@ -24,18 +25,6 @@ MASKING = "audio_conferencing.participant_phone_masking.enable"
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
     monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.2, 0.3, 0.4))
-
-
-def run(kind: JobKind, host, timeout: float = 60, **fields) -> Job:
-    with transaction.atomic():
-        job = jobs.create_job(kind, host, requested_by=host, **fields)
-
-    def finished():
-        job.refresh_from_db()
-        return job.is_finished
-
-    wait_for(finished, timeout=timeout, what=f"{kind} job {job.pk} to finish")
-    return job
 
 
 def default_profile() -> HardeningProfile:
@@ -62,7 +51,7 @@ def test_what_the_preview_shows_is_exactly_what_is_sent_and_it_matches_zooms_sch
     preview = preview_for(DEFAULT_HOST)
     assert preview.changes, "Zoom's defaults differ from the institution's"
 
-    job = run(JobKind.HARDEN, host, profile=default_profile())
+    job = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     patches = settings_patches(zoomsim)
     assert len(patches) == 1
@@ -81,7 +70,7 @@ def test_a_field_the_account_locks_is_never_sent(zoomsim, behaviour):
     locks = {"in_meeting": {"screen_sharing": True}, "recording": {"auto_recording": True}}
     zoomsim.put_account({"lock_settings": locks, "lock_behaviour": behaviour})
 
-    job = run(JobKind.HARDEN, host, profile=default_profile())
+    job = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     sent = settings_patches(zoomsim)[0]["body"]
     assert "who_can_share_screen" not in str(sent)
@@ -97,7 +86,7 @@ def test_a_field_zoom_refuses_is_reported_and_not_retried_forever(zoomsim):
     settings.allowed_regions = ["XX"]  # not a region Zoom knows: it answers 400 code 300
     settings.save()
 
-    job = run(JobKind.HARDEN, host, profile=default_profile())
+    job = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     region = job.outcome["fields"]["in_meeting.data_center_regions"]
     assert region["outcome"] == "refused"
@@ -139,7 +128,7 @@ def test_an_outage_longer_than_the_schedule_fails_the_job_with_a_clear_message(z
     host = make_person(DEFAULT_HOST)
     zoomsim.set_faults(outage=True)
 
-    job = run(JobKind.HARDEN, host, profile=default_profile())
+    job = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     assert job.status == S.FAILED
     assert "Zoom could not be reached" in job.message
@@ -151,9 +140,9 @@ def test_undo_puts_back_exactly_what_the_profile_changed(zoomsim):
     host = make_person(DEFAULT_HOST)
     zoom_user_id = zoom.get_user(DEFAULT_HOST)["id"]
     original = zoom.get_user_settings(zoom_user_id)
-    harden = run(JobKind.HARDEN, host, profile=default_profile())
+    harden = run_job(JobKind.HARDEN, host, profile=default_profile())
 
-    undo = run(JobKind.UNDO, host, undo_of=harden)
+    undo = run_job(JobKind.UNDO, host, undo_of=harden)
 
     assert undo.status == S.DONE
     assert zoom.get_user_settings(zoom_user_id) == original
@@ -164,14 +153,14 @@ def test_undo_puts_back_exactly_what_the_profile_changed(zoomsim):
 
 def test_undo_leaves_a_setting_the_host_changed_since_and_says_so(zoomsim):
     host = make_person(DEFAULT_HOST)
-    harden = run(JobKind.HARDEN, host, profile=default_profile())
+    harden = run_job(JobKind.HARDEN, host, profile=default_profile())
     # The host changes one hardened field in Zoom's own web page.
     assert harden.outcome["fields"][MASKING]["outcome"] == "applied"
     zoomsim.patch_settings(
         DEFAULT_HOST, {"audio_conferencing": {"participant_phone_masking": {"enable": False}}}
     )
 
-    undo = run(JobKind.UNDO, host, undo_of=harden)
+    undo = run_job(JobKind.UNDO, host, undo_of=harden)
 
     assert undo.outcome["fields"][MASKING]["outcome"] == "conflict"
     zoom_user_id = zoom.get_user(DEFAULT_HOST)["id"]
@@ -262,7 +251,7 @@ def test_account_and_group_locks_are_shown_everywhere_as_set_by_them_and_never_s
     assert locked[INSTANT_PASSCODE] == "your group Teaching assistants"
     assert {WAITING_ROOM, INSTANT_PASSCODE}.isdisjoint(c["path"] for c in dry["changes"])
 
-    job = run(JobKind.HARDEN, host, profile=default_profile())
+    job = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     sent = [p["body"] for p in settings_patches(zoomsim)]
     assert sent, "the profile changes other fields"
@@ -294,7 +283,7 @@ def test_fixing_meetings_leaves_alone_a_waiting_room_a_group_locks(zoomsim):
         },
     )
 
-    job = run(JobKind.MEETINGS, host)
+    job = run_job(JobKind.MEETINGS, host)
 
     patches = [r for r in zoomsim.requests() if r["method"] == "PATCH"]
     assert patches, "the seeded meetings need passcodes"
@@ -324,7 +313,7 @@ def test_a_permanent_zoom_error_fails_the_job_at_once_with_zooms_message(zoomsim
             kind=JobKind.HARDEN, host=host, status=S.DONE, outcome={"fields": {MASKING: changed}}
         )
 
-    job = run(kind, host, **fields)
+    job = run_job(kind, host, **fields)
 
     assert job.status == S.FAILED
     if email.startswith("nobody"):
@@ -375,7 +364,7 @@ def test_a_change_sent_before_zoom_stopped_answering_is_recorded_and_undone(zoom
     # How many Medium calls a hardening makes up to and including its PATCH (the reads of the
     # settings and the account's and groups' locks), measured on a first run...
     zoomsim.reset()
-    run(JobKind.HARDEN, host, profile=default_profile())
+    run_job(JobKind.HARDEN, host, profile=default_profile())
     log = zoomsim.requests()
     patch_at = next(i for i, r in enumerate(log) if r["method"] == "PATCH")
     up_to_patch = sum(r.get("category") == "Medium" for r in log[: patch_at + 1])
@@ -385,7 +374,7 @@ def test_a_change_sent_before_zoom_stopped_answering_is_recorded_and_undone(zoom
     # day, is refused by Zoom's daily limit until tomorrow.
     zoomsim.set_faults(daily_limits={"Medium": up_to_patch})
 
-    harden = run(JobKind.HARDEN, host, profile=default_profile())
+    harden = run_job(JobKind.HARDEN, host, profile=default_profile())
 
     assert [p["status"] for p in settings_patches(zoomsim)] == [204]
     assert harden.status == S.FAILED
@@ -398,7 +387,7 @@ def test_a_change_sent_before_zoom_stopped_answering_is_recorded_and_undone(zoom
 
     zoomsim.set_faults()
     zoom.forget_cached_state()  # the daily limit's cool-down
-    undo = run(JobKind.UNDO, host, undo_of=harden)
+    undo = run_job(JobKind.UNDO, host, undo_of=harden)
 
     assert undo.status == S.DONE, undo.message
     assert {f["outcome"] for f in undo.outcome["fields"].values()} == {"restored"}

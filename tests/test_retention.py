@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audits.jobs.retention import purge_old_records
 from audits.models import AuditEvent, Job, JobKind, JobStatus, Snapshot, ZoomStatus
-from audits.retention import purge_old_records
 from tests.people import make_person
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from audits import scoring_samples as samples
-from audits.checklist import (
+from audits.checklist.items import (
     GROUPS,
     ITEMS,
     ITEMS_BY_ID,
@@ -17,7 +16,8 @@ from audits.checklist import (
     Level,
     to_patch_body,
 )
-from audits.scoring import STATUSES, Documents, grade_for, score
+from audits.scoring.score import STATUSES, Documents, grade_for, score
+from tests import samples
 
 CHECKLIST_IDS = [
     "meeting.passcode.new",
@@ -117,15 +117,17 @@ def test_institution_decides_the_data_centre_regions_of_the_fix():
 
 def test_fix_values_nest_into_zooms_patch_shape():
     fixes = {}
+    settings = samples.zoom_default_settings()
+    del settings["recording"]["recording_notification_for_zoom_client"]  # an older account's
     for item in ITEMS:
         if item.fixable and item.level is Level.USER:
-            fixes.update(item.fix_values(Institution(), samples.zoom_default_settings()))
+            fixes.update(item.fix_values(Institution(), settings))
     body = to_patch_body(fixes)
     assert body["in_meeting"]["waiting_room"] is True
     assert body["schedule_meeting"]["require_password_for_pmi_meetings"] == "all"
     assert body["recording"]["auto_recording"] == "none"
     assert body["audio_conferencing"] == {"participant_phone_masking": {"enable": True}}
-    # The default account has no recording_notification_for_zoom_client: not sent.
+    # An account without recording_notification_for_zoom_client: not sent.
     assert "recording_notification_for_zoom_client" not in body["recording"]
 
 
@@ -156,6 +158,25 @@ def test_zoom_out_of_the_box_defaults_fail_the_critical_items():
     assert statuses["meeting.passcode.pmi"] == "partial"
     assert statuses["recording.auto.off"] == "fail"
     assert result.score is not None
+    weighted = {r.id: r.status for r in result.items if r.weight}
+    assert weighted == {
+        "meeting.passcode.new": "pass",
+        "meeting.passcode.scheduled": "pass",  # on since April 2020
+        "meeting.passcode.instant": "pass",
+        "meeting.passcode.pmi": "partial",
+        "meeting.screen_sharing.host_only": "fail",
+        "meeting.waiting_room.on": "fail",
+        "recording.auto.off": "fail",
+        "recording.consent": "partial",
+        "phone.numbers.masked": "fail",
+        "practice.titles.not_sensitive": "pass",
+        "practice.video.off_on_join": "fail",
+        "practice.email.institutional": "pass",
+        "concern.residency.regions": "fail",
+        "concern.residency.recordings": "fail",
+        "concern.client.current": "pass",
+    }
+    assert (result.score, result.grade) == (56, "D")
     assert result.score < 60
     assert result.grade in {"D", "F"}
 

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits import scoring_samples as samples
-from audits.checklist import ITEMS, ITEMS_BY_ID, LOCK_KEYS, WEIGHTS, Institution, Level
-from audits.scoring import Documents, Result, score
+from audits.checklist.items import ITEMS, ITEMS_BY_ID, LOCK_KEYS, WEIGHTS, Institution, Level
+from audits.scoring.score import Documents, Result, score
+from tests import samples
 
 INSTITUTION = Institution()
 # Moderate counts: the machine is shared, and each example scores a host several times.

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from audits import jobs
-from audits.checklist import ITEMS
+from audits.checklist.items import ITEMS
+from audits.jobs import machinery as jobs
+from audits.jobs.sync import sync_host
 from audits.models import Job, JobKind, JobStatus, Snapshot, ZoomStatus
 from tests.people import make_person
-from tests.support import wait_for
+from tests.support import run_job, wait_for
 
 
 @pytest.fixture
@@ -17,23 +18,11 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(jobs, "RETRY_SCHEDULE", (0.2, 0.2, 0.2))
 
 
-def refresh(host) -> Job:
-    with transaction.atomic():
-        job = jobs.create_job(JobKind.SYNC, host, requested_by=host)
-
-    def finished():
-        job.refresh_from_db()
-        return job.is_finished
-
-    wait_for(finished, timeout=60, what=f"sync job {job.pk} to finish")
-    return job
-
-
 @pytest.mark.usefixtures("celery_worker")
 def test_refresh_stores_a_scored_snapshot_with_every_checklist_item(zoomsim):
     host = make_person("hardened.host@utoronto.ca", department="Computer Science")
 
-    job = refresh(host)
+    job = run_job(JobKind.SYNC, host)
 
     assert job.status == JobStatus.DONE
     snapshot = Snapshot.objects.get(host=host)
@@ -41,6 +30,10 @@ def test_refresh_stores_a_scored_snapshot_with_every_checklist_item(zoomsim):
     assert {item["id"] for item in snapshot.results["items"]} == {item.id for item in ITEMS}
     assert snapshot.grade == "A"
     assert snapshot.score >= 90
+    assert snapshot.score == 100
+    weighted = {item["id"]: item["status"] for item in snapshot.results["items"] if item["weight"]}
+    # Every weighted item passes; automatic recording is the account's to decide (locked).
+    assert weighted == {item_id: "pass" for item_id in weighted} | {"recording.auto.off": "locked"}
 
 
 @pytest.mark.usefixtures("celery_worker")
@@ -48,7 +41,7 @@ def test_a_host_with_zoom_defaults_scores_lower_than_a_hardened_one(zoomsim):
     hardened = make_person("hardened.host@utoronto.ca")
     default = make_person("default.host@utoronto.ca")
 
-    refresh(hardened), refresh(default)
+    run_job(JobKind.SYNC, hardened), run_job(JobKind.SYNC, default)
 
     assert Snapshot.objects.get(host=default).score < Snapshot.objects.get(host=hardened).score
 
@@ -57,7 +50,7 @@ def test_a_host_with_zoom_defaults_scores_lower_than_a_hardened_one(zoomsim):
 def test_no_meeting_passcode_or_start_link_is_kept_in_the_portal(zoomsim):
     host = make_person("meetings.host@utoronto.ca", department="Medicine")
 
-    refresh(host)
+    run_job(JobKind.SYNC, host)
 
     stored = str(Snapshot.objects.get(host=host).documents)
     assert "start_url': 'http" not in stored
@@ -71,7 +64,7 @@ def test_no_meeting_passcode_or_start_link_is_kept_in_the_portal(zoomsim):
 def test_unknown_zoom_user_ends_in_the_not_found_state(zoomsim):
     host = make_person("nobody.here@utoronto.ca")
 
-    job = refresh(host)
+    job = run_job(JobKind.SYNC, host)
 
     assert job.status == JobStatus.FAILED
     snapshot = Snapshot.objects.get(host=host)
@@ -83,7 +76,7 @@ def test_unknown_zoom_user_ends_in_the_not_found_state(zoomsim):
 def test_pending_zoom_user_ends_in_the_pending_state(zoomsim):
     host = make_person("pending.host@utoronto.ca")
 
-    refresh(host)
+    run_job(JobKind.SYNC, host)
 
     assert Snapshot.objects.get(host=host).zoom_status == ZoomStatus.PENDING
 
@@ -91,11 +84,11 @@ def test_pending_zoom_user_ends_in_the_pending_state(zoomsim):
 @pytest.mark.usefixtures("celery_worker", "beat_sweep", "quick_retries")
 def test_zoom_errors_past_the_retry_schedule_keep_the_last_good_snapshot(zoomsim):
     host = make_person("mixed.host@utoronto.ca", department="History")
-    refresh(host)
+    run_job(JobKind.SYNC, host)
     good = Snapshot.objects.get(host=host)
     zoomsim.set_faults(error_rate=1.0, error_status=503)
 
-    job = refresh(host)
+    job = run_job(JobKind.SYNC, host)
 
     assert job.status == JobStatus.FAILED
     assert "Zoom could not be reached" in job.message
@@ -172,3 +165,13 @@ def test_a_waiting_job_is_sent_by_the_sweep_once_its_wait_is_over_and_not_before
     assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 1
     assert jobs.sweep_pending(older_than=timedelta(hours=1)) == 0  # sent once, not each sweep
     assert jobs.claim(job.pk) is not None
+
+
+@pytest.mark.django_db
+def test_a_job_uses_the_zoom_user_id_of_the_last_reading_without_asking_zoom(zoomsim):
+    host = make_person("default.host@utoronto.ca")
+    stored = sync_host(host).zoom_user_id
+    zoomsim.reset()
+
+    assert jobs.zoom_user_id_of(host) == stored
+    assert zoomsim.requests() == []

@@ -15,10 +15,10 @@ import urllib.request
 import pytest
 from celery import Celery
 
-from audits import zoom
-from audits.checklist import ITEMS
-from audits.checklist_model import _get
+from audits.checklist.items import ITEMS
+from audits.checklist.model import _get
 from audits.models import AuditEvent, HardeningProfile, Job, JobKind, JobStatus
+from audits.zoom import client as zoom
 from portal.celery import app as portal_app
 from portal.celery import broker_transport_options
 from tests.conftest import worker_env

@@ -15,7 +15,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from audits import ratelimit, zoom
+from audits.zoom import client as zoom
+from audits.zoom import ratelimit
 from tests.support import ROOT, require_service, subprocess_env
 
 HOST = "default.host@utoronto.ca"
@@ -225,7 +226,7 @@ def test_a_second_process_sees_the_first_ones_cooldown(zoomsim, settings):
 
     script = (
         "import django, json; django.setup()\n"
-        "from audits import zoom\n"
+        "from audits.zoom import client as zoom\n"
         "try:\n"
         f"    zoom.get_user_settings({HOST!r})\n"
         "    print(json.dumps({'error': None}))\n"
@@ -250,7 +251,7 @@ def _paths(zoomsim, prefix: str) -> list[str]:
 
 
 def test_account_and_group_documents_are_read_once_per_scan_not_per_host(zoomsim):
-    from audits.sync import fetch_documents
+    from audits.jobs.sync import fetch_documents
 
     hosts = ["meetings.host@utoronto.ca", HOST, "hardened.host@utoronto.ca"]
     zoomsim.put_group("g-med", {"name": "Clinical", "members": hosts[:2],
@@ -281,7 +282,7 @@ def test_an_account_webhook_makes_the_next_scan_read_the_account_again(zoomsim, 
     import hmac
     import time
 
-    from audits.sync import fetch_documents
+    from audits.jobs.sync import fetch_documents
 
     fetch_documents(HOST, fresh=False)
     zoomsim.put_account({"lock_settings": {"meeting_security": {"waiting_room": True}}})
@@ -379,7 +380,7 @@ def test_processes_sharing_the_redis_budget_never_exceed_it_in_any_second(settin
     account = f"pace-{uuid.uuid4().hex}"
     script = (
         "import django, json; django.setup()\n"
-        "from audits import ratelimit\n"
+        "from audits.zoom import ratelimit\n"
         f"slots = [ratelimit.reserve(ratelimit.MEDIUM, {account!r}, 60)[0] for _ in range(30)]\n"
         "print(json.dumps(slots))\n"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from audits import zoom
+from audits.zoom import client as zoom
 from tests.zoomspec import _operation_for, request_errors, response_errors
 from zoomsim import DEMO_ACCOUNT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from zoomsim.seed import HARDENED

@@ -203,7 +203,7 @@ def test_settings_changed_in_zoom_send_a_signed_webhook(tmp_path, webhook_receiv
     with SimulatorProcess(
         tmp_path / "s.json", "--webhook-url", url, "--webhook-secret", secret
     ) as sim:
-        sim.patch_settings(HOST, {"in_meeting": {"waiting_room": False}})
+        sim.patch_settings(HOST, {"in_meeting": {"waiting_room": True}})
         wait_for(lambda: received, timeout=10, what="the webhook")
 
     headers, raw = received[0]
@@ -212,8 +212,8 @@ def test_settings_changed_in_zoom_send_a_signed_webhook(tmp_path, webhook_receiv
     assert headers["x-zm-signature"] == "v0=" + expected.hexdigest()
     event = json.loads(raw)
     assert event["event"] == "user.settings_updated"
-    assert event["payload"]["object"]["settings"] == {"in_meeting": {"waiting_room": False}}
-    assert event["payload"]["old_object"]["settings"] == {"in_meeting": {"waiting_room": True}}
+    assert event["payload"]["object"]["settings"] == {"in_meeting": {"waiting_room": True}}
+    assert event["payload"]["old_object"]["settings"] == {"in_meeting": {"waiting_room": False}}
     jsonschema.validate(event, strict(load_webhook_schemas()["user.settings_updated"]))
 
 

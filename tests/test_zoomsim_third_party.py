@@ -48,7 +48,7 @@ def test_zoomus_reads_settings_with_and_without_the_option(client):
     security = client.user.get_settings(id=HOST, option="meeting_security").json()
 
     assert "meeting_security" not in plain
-    assert plain["in_meeting"]["waiting_room"] is True
+    assert plain["in_meeting"]["waiting_room"] is False  # Zoom's default (zoomsim.seed)
     assert list(security) == ["meeting_security"]
     groups = {g["name"] for g in client.group.list().json()["groups"]}
     assert groups == {"Medicine", "Large lecture"}

@@ -26,7 +26,17 @@ def zoom_id(text: str) -> str:
 
 
 def zoom_default_settings() -> dict[str, Any]:
-    """A licensed user's settings as Zoom ships them, before anyone changes anything."""
+    """A licensed user's settings as Zoom ships them, before anyone changes anything: the one
+    set of Zoom's defaults, used by the seed, the tests (tests/samples.py) and bench/score.py.
+
+    Where a value comes from: "schema" marks the `default` that Zoom's OpenAPI document gives
+    the field (GET /users/{userId}/settings in Users.json, zoomsim/spec/request_schemas.json);
+    "2020" marks the passcodes Zoom turned on for every new meeting in April 2020, which the
+    schema gives no default for. The schema documents no default for the other fields: their
+    values are the seed's, the shapes those of Zoom's examples. The fields the schema gives a
+    default and the checklist does not read (chat, annotation and the like) keep the values of
+    a typical licensed user, so the demo's pages look familiar.
+    """
     return {
         "schedule_meeting": {
             "audio_type": "both",
@@ -37,10 +47,10 @@ def zoom_default_settings() -> dict[str, Any]:
             "participants_video": True,
             "personal_meeting": True,
             "pstn_password_protected": True,
-            "require_password_for_instant_meetings": True,
-            "require_password_for_pmi_meetings": "jbh_only",
-            "require_password_for_scheduled_meetings": True,
-            "require_password_for_scheduling_new_meetings": True,
+            "require_password_for_instant_meetings": True,  # 2020
+            "require_password_for_pmi_meetings": "jbh_only",  # 2020: only with join before host
+            "require_password_for_scheduled_meetings": True,  # 2020
+            "require_password_for_scheduling_new_meetings": True,  # 2020
             "use_pmi_for_instant_meetings": False,
             "use_pmi_for_scheduled_meetings": False,
             "meeting_password_requirement": {
@@ -78,7 +88,7 @@ def zoom_default_settings() -> dict[str, Any]:
             "screen_sharing": True,
             "show_meeting_control_toolbar": False,
             "virtual_background": True,
-            "waiting_room": True,
+            "waiting_room": False,  # schema
             "who_can_share_screen": "all",
             "who_can_share_screen_when_someone_is_sharing": "host",
             "participants_share_simultaneously": "one",
@@ -93,13 +103,13 @@ def zoom_default_settings() -> dict[str, Any]:
             "schedule_for_reminder": True,
         },
         "recording": {
-            "auto_recording": "none",
-            "cloud_recording": True,
+            "auto_recording": "local",  # schema
+            "cloud_recording": False,  # schema
             "local_recording": True,
-            "record_speaker_view": True,
+            "record_speaker_view": False,  # schema
             "record_gallery_view": False,
-            "record_audio_file": True,
-            "save_chat_text": True,
+            "record_audio_file": False,  # schema
+            "save_chat_text": False,  # schema
             "display_participant_name": True,
             "recording_thumbnails": True,
             "show_timestamp": True,
@@ -134,6 +144,8 @@ def zoom_default_settings() -> dict[str, Any]:
             "participant_phone_masking": {"enable": False, "masking_type": "mask_default"},
         },
         "profile": {
+            # Zoom stores in the US unless told; an account with a Canadian data center (this
+            # university's) also offers CA.
             "recording_storage_location": {"allowed_values": ["US", "CA"], "value": "US"},
         },
         "meeting_security": {
@@ -142,7 +154,7 @@ def zoom_default_settings() -> dict[str, Any]:
             "embed_password_in_join_link": True,
             "encryption_type": "enhanced_encryption",
             "end_to_end_encrypted_meetings": False,
-            "meeting_password": True,
+            "meeting_password": True,  # 2020
             "only_authenticated_can_join_from_webclient": False,
             "phone_password": True,
             "pmi_password": False,

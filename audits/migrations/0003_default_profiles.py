@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from audits.profiles import PROFILES
+from audits.checklist.profiles import PROFILES
 
 
 def create(apps, schema_editor):

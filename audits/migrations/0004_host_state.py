@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Each existing host's state from their latest snapshots, and the weekly sums."""
-    from audits.reports import department_key, failing_items, is_hardened, week_of
+    from audits.reports.state import department_key, failing_items, is_hardened, week_of
 
     Person = apps.get_model("portal", "Person")
     Snapshot = apps.get_model("audits", "Snapshot")

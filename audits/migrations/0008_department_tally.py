@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 def count_existing(apps, schema_editor):
-    from audits.reports import rebuild_tallies
+    from audits.reports.state import rebuild_tallies
 
     rebuild_tallies(
         apps.get_model("audits", "HostState"),

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audits.jobs.sync import sync_host
 from audits.management.commands._jobcli import host_by_email
 from audits.models import Snapshot
-from audits.sync import TransientSyncError, sync_host
+from audits.zoom import client as zoom
 
 ITEM_KEYS = ("id", "status", "level", "severity", "found", "wanted", "detail")
 
@@ -51,8 +52,8 @@ class Command(BaseCommand):
         email = host.email
         try:
             snapshot = sync_host(host)
-        except TransientSyncError as error:
-            raise CommandError(f"Zoom did not answer: {error}") from error
+        except zoom.ZoomError as error:  # a permanent one is a snapshot's status instead
+            raise CommandError(f"Zoom did not answer: {error.user_message}") from error
         data = snapshot_json(email, snapshot)
         if as_json:
             self.stdout.write(json.dumps(data, default=str))

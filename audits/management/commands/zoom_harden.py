@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
 
-from audits import zoom
-from audits.harden import plan, read_fresh
-from audits.jobs import create_job
+from audits.jobs.machinery import create_job
+from audits.jobs.plan import plan, read_fresh
+from audits.jobs.sync import zoom_login_of
 from audits.management.commands._jobcli import (
     add_actor_argument,
     command_line_origin,
@@ -20,7 +20,10 @@ from audits.management.commands._jobcli import (
     wait_for,
 )
 from audits.models import HardeningProfile, InstitutionSettings, JobKind
-from audits.sync import zoom_login_of
+from audits.zoom import client as zoom
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Command(BaseCommand):
@@ -51,7 +54,7 @@ class Command(BaseCommand):
         if job.status == "failed":
             raise CommandError(job.message)
 
-    def _dry_run(self, host, profile: HardeningProfile, as_json: bool) -> None:
+    def _dry_run(self, host: User, profile: HardeningProfile, as_json: bool) -> None:
         try:
             zoom_user_id = zoom.get_user(zoom_login_of(host))["id"]
             settings, locks = read_fresh(zoom_user_id)

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from audits.jobs import create_job
+from audits.jobs.machinery import create_job
 from audits.management.commands._jobcli import (
     add_actor_argument,
     command_line_origin,

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.cache import cache
 
-from audits import jobs, zoom
-from audits.checklist import to_patch_body
-from audits.checklist_model import _get
-from audits.harden import (
+from audits.checklist.items import NON_EMPTY, meeting_fixes, to_patch_body
+from audits.checklist.model import _get
+from audits.jobs import machinery as jobs
+from audits.jobs.plan import (
     APPLIED,
     DEFERRED,
     LOCKED,
@@ -22,24 +22,10 @@ from audits.harden import (
     new_meeting_passcode,
     read_locks,
 )
-from audits.harden_jobs import finish_audited, host_lock, zoom_call, zoom_user_id_of
 from audits.models import Job, JobStatus
+from audits.zoom import client as zoom
 
 MAX_UPDATES_PER_DAY = 100
-# Meeting field -> (value wanted, the user setting whose account lock also locks it).
-WANTED: dict[str, tuple[Any, str | None]] = {
-    "settings.waiting_room": (True, "in_meeting.waiting_room"),
-    "settings.join_before_host": (False, None),
-    "settings.auto_recording": ("none", "recording.auto_recording"),
-    "settings.mute_upon_entry": (True, None),
-}
-ITEM_OF = {
-    "password": "meeting.passcode.scheduled",
-    "settings.waiting_room": "meeting.waiting_room.on",
-    "settings.join_before_host": "meeting.waiting_room.on",
-    "settings.auto_recording": "recording.auto.off",
-    "settings.mute_upon_entry": "practice.video.off_on_join",
-}
 
 
 def _take_daily_update(zoom_user_id: str) -> bool:
@@ -52,15 +38,14 @@ def _take_daily_update(zoom_user_id: str) -> bool:
 def meeting_changes(meeting: dict[str, Any], locks: Locks) -> tuple[dict, dict]:
     """(dotted field -> value to send, dotted field -> its value, locked by the account)."""
     send, locked = {}, {}
-    for path, (value, lock_path) in WANTED.items():
-        if _get(meeting, path) == value:
+    for path, (_, check) in meeting_fixes().items():
+        now = _get(meeting, path)
+        if now == check.wanted or (check.wanted is NON_EMPTY and now):
             continue
-        if lock_path and is_locked(lock_path, locks):
-            locked[path] = _get(meeting, path)
+        if check.lock and is_locked(check.lock, locks):
+            locked[path] = now
         else:
-            send[path] = value
-    if not meeting.get("password"):
-        send["password"] = new_meeting_passcode()
+            send[path] = new_meeting_passcode() if check.wanted is NON_EMPTY else check.wanted
     return send, locked
 
 
@@ -73,7 +58,7 @@ def _shown(path: str, value: Any) -> Any:
 
 def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: str = "") -> dict:
     return {
-        "item": ITEM_OF[path],
+        "item": meeting_fixes()[path][0],
         "before": _shown(path, before),
         "after": _shown(path, after),
         "now": _shown(path, now),
@@ -85,14 +70,16 @@ def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: 
 def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str, dict]:
     message = ""
     try:
-        zoom_call(zoom.patch_meeting, meeting["id"], to_patch_body(send))
-    except zoom.ZoomError as error:  # permanent; transient errors retry the whole job
+        zoom.patch_meeting(meeting["id"], to_patch_body(send))
+    except zoom.ZoomError as error:
+        if not error.permanent:
+            raise  # the task retries the whole job
         message = error.user_message
-    after = zoom_call(zoom.get_meeting, meeting["id"])
+    after = zoom.get_meeting(meeting["id"])
     fields = {}
     for path, value in send.items():
         now = _get(after, path)
-        done = bool(now) if path == "password" else now == value
+        done = bool(now) if meeting_fixes()[path][1].wanted is NON_EMPTY else now == value
         why = "" if done else message or "Zoom kept the previous value."
         outcome = APPLIED if done else REFUSED
         fields[path] = _field(path, _get(meeting, path), value, now, outcome, why)
@@ -100,12 +87,12 @@ def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str
 
 
 def run_meetings(job: Job) -> None:
-    zoom_user_id = zoom_user_id_of(job.host)
+    zoom_user_id = jobs.zoom_user_id_of(job.host)
     fields: dict[str, dict[str, Any]] = {}
-    with host_lock(job.host_id, job.pk):
-        locks = zoom_call(read_locks, zoom_user_id)  # the account's and groups', both variants
-        for listed in zoom_call(zoom.list_upcoming_meetings, zoom_user_id):
-            meeting = zoom_call(zoom.get_meeting, listed["id"])
+    with jobs.host_lock(job.host_id, job.pk):
+        locks = read_locks(zoom_user_id)  # the account's and groups', both variants
+        for listed in zoom.list_upcoming_meetings(zoom_user_id):
+            meeting = zoom.get_meeting(listed["id"])
             label = f"meeting {meeting['id']} ({meeting.get('topic', '')})"
             send, locked = meeting_changes(meeting, locks)
             found = {p: _field(p, v, v, v, LOCKED) for p, v in locked.items()}
@@ -118,4 +105,4 @@ def run_meetings(job: Job) -> None:
                     found[path] = _field(path, before, value, before, DEFERRED, limit)
             fields.update({f"{label}: {path}": field for path, field in found.items()})
         jobs.set_status(job, JobStatus.VERIFYING)
-    finish_audited(job, "fix_meetings", fields)
+    jobs.finish_audited(job, fields)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from audits import zoom
 from audits.models import Exemption, InstitutionSettings, Snapshot, ZoomStatus
-from audits.reports import record_state
-from audits.scoring import Documents, score
+from audits.reports.state import record_state
+from audits.scoring.score import Documents, score
+from audits.zoom import client as zoom
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +23,7 @@ SECRET_URL_KEYS = {"start_url", "join_url", "registration_url"}
 SECRET_SUFFIXES = ("password", "passcode")
 
 
-class TransientSyncError(Exception):
-    """Zoom did not answer in a way worth waiting for; the task retries on its schedule."""
-
-    def __init__(self, error: zoom.ZoomError) -> None:
-        super().__init__(error.user_message)
-        self.error = error
-
-
-def zoom_login_of(host) -> str:
+def zoom_login_of(host: User) -> str:
     person = getattr(host, "person", None)
     return (getattr(person, "zoom_login", "") or host.email).strip().lower()
 
@@ -51,20 +46,14 @@ def redact(document: Any) -> Any:
     return clean
 
 
-def _call(function, *args, **kwargs):
+def _optional(function, *args, **kwargs):
+    """A document the score can do without: a permanent refusal makes its items unknown (a
+    transient failure goes up to the task, which asks again later)."""
     try:
         return function(*args, **kwargs)
     except zoom.ZoomError as error:
         if not error.permanent:
-            raise TransientSyncError(error) from error
-        raise
-
-
-def _optional(function, *args, **kwargs):
-    """A document the score can do without: a permanent refusal makes its items unknown."""
-    try:
-        return _call(function, *args, **kwargs)
-    except zoom.ZoomError as error:
+            raise
         log.info("Zoom refused %s: %s", function.__name__, error.user_message)
         return None
 
@@ -143,16 +132,20 @@ def _meetings(zoom_user_id: str) -> list[dict] | None:
 def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[str, Any], str]:
     """Zoom's documents for one host, the link status, and a message for a failed link."""
     try:
-        user = _call(zoom.get_user, login)
+        user = zoom.get_user(login)
     except zoom.ZoomError as error:
+        if not error.permanent:
+            raise  # the task asks again on its schedule
         if error.status == 404 or error.code == 1001:
             return ZoomStatus.NOT_FOUND, {}, f"Zoom has no user with the e-mail {login}."
         return ZoomStatus.UNREACHABLE, {}, error.user_message
     if user.get("status") == "pending":
         return ZoomStatus.PENDING, {"user": user}, ""
     try:
-        settings_doc = _call(zoom.get_user_settings, user["id"])
+        settings_doc = zoom.get_user_settings(user["id"])
     except zoom.ZoomError as error:
+        if not error.permanent:
+            raise
         if error.code in zoom.NOT_ACTIVATED:
             return ZoomStatus.PENDING, {"user": user}, ""
         return ZoomStatus.UNREACHABLE, {"user": user}, error.user_message
@@ -166,13 +159,13 @@ def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[st
     return ZoomStatus.LINKED, redact(documents), ""
 
 
-def exemptions_for(host) -> dict[str, str]:
+def exemptions_for(host: User) -> dict[str, str]:
     today = timezone.localdate()
     rows = Exemption.objects.filter(host=host, ends_on__gte=today)
     return {row.item_id: f"{row.reason} (until {row.ends_on:%Y-%m-%d})" for row in rows}
 
 
-def score_documents(host, documents: dict[str, Any]):
+def score_documents(host: User, documents: dict[str, Any]):
     institution = InstitutionSettings.load().as_institution()
     docs = Documents(
         user=documents.get("user"),
@@ -186,10 +179,11 @@ def score_documents(host, documents: dict[str, Any]):
     return score(docs, institution, exemptions_for(host)), institution
 
 
-def sync_host(host, *, fresh: bool = True) -> Snapshot:
-    """Read the host's documents from Zoom and store a snapshot. Raises TransientSyncError
-    when Zoom should be asked again later. `fresh=False` lets a bulk run share the account's
-    and groups' settings and locks for a few minutes instead of reading them for every host."""
+def sync_host(host: User, *, fresh: bool = True) -> Snapshot:
+    """Read the host's documents from Zoom and store a snapshot. Raises a ZoomError that is
+    not permanent when Zoom should be asked again later. `fresh=False` lets a bulk run share
+    the account's and groups' settings and locks for a few minutes instead of reading them for
+    every host."""
     status, documents, message = fetch_documents(zoom_login_of(host), fresh)
     snapshot = Snapshot(
         host=host, zoom_status=status, documents=documents, error=message, taken_at=timezone.now()
@@ -208,7 +202,7 @@ def sync_host(host, *, fresh: bool = True) -> Snapshot:
     return snapshot
 
 
-def record_unreachable(host, message: str) -> Snapshot:
+def record_unreachable(host: User, message: str) -> Snapshot:
     """Zoom stayed unreachable through every retry: say so, keep the last good snapshot."""
     with transaction.atomic():
         snapshot = Snapshot.objects.create(

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from audits import zoom
-from audits.checklist import ITEMS, to_patch_body
-from audits.checklist_model import LOCK_KEYS, Institution, Level, _get
-
-FIXABLE_LEVELS = (Level.USER, Level.USER_AND_MEETING)
+from audits.checklist import items as checklist
+from audits.checklist.items import to_patch_body
+from audits.checklist.model import LOCK_KEYS, Institution, _get
+from audits.zoom import client as zoom
 
 # Per-field outcomes, in words for the page.
 APPLIED, ALREADY, LOCKED, REFUSED = "applied", "already", "locked", "refused"
@@ -93,10 +92,9 @@ def desired_values(
 ) -> dict[str, tuple[str, Any]]:
     """Dotted path -> (item id, value) of the profile: the checklist's fixes, then overrides."""
     wanted: dict[str, tuple[str, Any]] = {}
-    for item in ITEMS:
-        if item.fixable and item.level in FIXABLE_LEVELS:
-            for path, value in item.fix_values(institution, settings).items():
-                wanted[path] = (item.id, value)
+    for item in checklist.profile_items():
+        for path, value in item.fix_values(institution, settings).items():
+            wanted[path] = (item.id, value)
     for path, value in overrides.items():
         wanted[path] = (wanted.get(path, ("profile", None))[0], value)
     return wanted

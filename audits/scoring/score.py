@@ -21,19 +21,19 @@ otherwise one a group of the host locks names the group ("Set and locked by your
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from audits import scoring_rules as rules
-from audits.checklist import (
+from audits.checklist import items as checklist
+from audits.checklist.items import (
     DEFAULT_INSTITUTION,
-    ITEMS,
     SOURCES,
     Institution,
     Item,
 )
-from audits.scoring_meetings import (
+from audits.scoring import rules
+from audits.scoring.meetings import (
     TITLES_ITEM,
     Finding,
     MeetingResult,
@@ -135,32 +135,9 @@ class Result:
         }
 
 
-Evaluator = Callable[["_Plan", Any, Institution], rules.Outcome]
-
-
-class _Plan(NamedTuple):
-    """An item with everything scoring needs worked out once, at import."""
-
-    item: Item
-    id: str
-    level: str
-    severity: str
-    weight: int  # counted in the score: a weighted, host-controlled item
-    host_controlled: bool
-    source: str
-    paths: tuple[str, ...]
-    getters: tuple[Callable[[object], Any], ...]  # one per field: reads it or answers MISSING
-    lock_keys: tuple[tuple[str, ...], ...]
-    evaluate: Evaluator
-    expect: tuple[object, ...]  # desired value per field (None: not compared)
-    half: tuple[object, ...]  # value per field that earns half credit (None: none)
-    wanted: str | None  # None when it depends on the institution
-    has_meeting_checks: bool
-
-
-def _plan(item: Item) -> _Plan:
+def _plan(item: Item) -> rules.Plan:
     expect, half = dict(item.expect), dict(item.partial)
-    return _Plan(
+    return rules.Plan(
         item=item,
         id=item.id,
         level=str(item.level),
@@ -181,7 +158,6 @@ def _plan(item: Item) -> _Plan:
     )
 
 
-_PLANS = tuple(_plan(item) for item in ITEMS)
 _new_item_result = tuple.__new__  # a NamedTuple without its keyword-argument wrapper: hot path
 
 
@@ -198,22 +174,12 @@ def _did_not_answer(source: str) -> str:
     return f"Not checked: {SOURCES[source]} did not answer"
 
 
-_ALL_LOCK_KEYS = tuple(dict.fromkeys(keys for plan in _PLANS for keys in plan.lock_keys))
-_LOCK_SECTIONS = tuple(
-    (section, tuple(keys for keys in _ALL_LOCK_KEYS if keys[0] == section))
-    for section in dict.fromkeys(keys[0] for keys in _ALL_LOCK_KEYS)
-)
-_ITEMS_BY_LOCK = {
-    keys: tuple(plan.id for plan in _PLANS if keys in plan.lock_keys) for keys in _ALL_LOCK_KEYS
-}
-
-
 ACCOUNT_LOCK = "Set and locked by the institution's Zoom account"
 
 
-def _lock_keys_on(locks: Mapping[str, Any]) -> list[tuple[str, ...]]:
+def _lock_keys_on(compiled: _Compiled, locks: Mapping[str, Any]) -> list[tuple[str, ...]]:
     on = []
-    for name, keys in _LOCK_SECTIONS:  # every lock key is "section.name"
+    for name, keys in compiled.lock_sections:  # every lock key is "section.name"
         section = locks.get(name)
         if isinstance(section, dict):  # JSON-decoded documents: a dict check is cheap
             on += [key for key in keys if section.get(key[1]) is True]
@@ -221,24 +187,28 @@ def _lock_keys_on(locks: Mapping[str, Any]) -> list[tuple[str, ...]]:
 
 
 def _locked_items(
-    locks: Mapping[str, Any] | None, groups: Sequence[Mapping[str, Any]] = ()
+    compiled: _Compiled,
+    locks: Mapping[str, Any] | None,
+    groups: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, str] | None:
     """Item id -> who locks it (account before group), read once per document; None: the
     account's locks not read. A group whose locks are unread makes its items unknown ("")."""
     if locks is None:
         return None
     locked: dict[str, str] = {}
-    for key in _lock_keys_on(locks):
-        for item_id in _ITEMS_BY_LOCK[key]:
+    for key in _lock_keys_on(compiled, locks):
+        for item_id in compiled.items_by_lock[key]:
             locked[item_id] = ACCOUNT_LOCK
     for group in groups:
         group_locks = group.get("locks")
-        keys = _ALL_LOCK_KEYS if group_locks is None else _lock_keys_on(group_locks)
+        keys = (
+            compiled.all_lock_keys if group_locks is None else _lock_keys_on(compiled, group_locks)
+        )
         why = (
             "" if group_locks is None else f"Set by your group {group.get('name')}, which locks it"
         )
         for key in keys:
-            for item_id in _ITEMS_BY_LOCK[key]:
+            for item_id in compiled.items_by_lock[key]:
                 locked.setdefault(item_id, why)
     return locked
 
@@ -251,7 +221,7 @@ def _lock_outcome(found: object, locked_by: str | None) -> rules.Outcome:
     return "locked", found, locked_by
 
 
-def _fixed_result(plan: _Plan) -> ItemResult | None:
+def _fixed_result(plan: rules.Plan) -> ItemResult | None:
     """Guidance-only items read no document: their result is the same for every host."""
     if plan.source:
         return None
@@ -261,27 +231,65 @@ def _fixed_result(plan: _Plan) -> ItemResult | None:
     )
 
 
-if any(plan.source not in Documents.__dataclass_fields__ for plan in _PLANS if plan.source):
-    raise ImportError("a checklist item reads a document that Documents does not hold")
-# What the item loop unpacks per item, in one tuple: attribute reads add up at 26 items.
-_ROWS = tuple(
-    (
-        plan,
-        plan.evaluate,
-        plan.source,
-        plan.id,
-        plan.level,
-        plan.severity,
-        plan.weight,
-        plan.host_controlled,
-        plan.wanted,
-        bool(plan.lock_keys),
-        plan.has_meeting_checks,
+class _Compiled(NamedTuple):
+    """The checklist worked out once for the scorer."""
+
+    all_lock_keys: tuple[tuple[str, ...], ...]
+    lock_sections: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    items_by_lock: dict[tuple[str, ...], tuple[str, ...]]
+    rows: tuple[tuple, ...]  # what the item loop unpacks per item: attribute reads add up
+    fixed: tuple[tuple[int, ItemResult | None], ...]  # guidance-only items, by their place
+
+
+def _compile(items: tuple[Item, ...]) -> _Compiled:
+    plans = tuple(_plan(item) for item in items)
+    if any(plan.source not in Documents.__dataclass_fields__ for plan in plans if plan.source):
+        raise ImportError("a checklist item reads a document that Documents does not hold")
+    all_lock_keys = tuple(dict.fromkeys(keys for plan in plans for keys in plan.lock_keys))
+    return _Compiled(
+        all_lock_keys=all_lock_keys,
+        lock_sections=tuple(
+            (section, tuple(keys for keys in all_lock_keys if keys[0] == section))
+            for section in dict.fromkeys(keys[0] for keys in all_lock_keys)
+        ),
+        items_by_lock={
+            keys: tuple(plan.id for plan in plans if keys in plan.lock_keys)
+            for keys in all_lock_keys
+        },
+        rows=tuple(
+            (
+                plan,
+                plan.evaluate,
+                plan.source,
+                plan.id,
+                plan.level,
+                plan.severity,
+                plan.weight,
+                plan.host_controlled,
+                plan.wanted,
+                bool(plan.lock_keys),
+                plan.has_meeting_checks,
+            )
+            for plan in plans
+            if plan.source
+        ),
+        fixed=tuple(
+            (index, _fixed_result(plan)) for index, plan in enumerate(plans) if not plan.source
+        ),
     )
-    for plan in _PLANS
-    if plan.source
-)
-_FIXED = tuple((index, _fixed_result(plan)) for index, plan in enumerate(_PLANS) if not plan.source)
+
+
+_compiled: list = [None, None]  # [the checklist's items, what _compile made of them]
+
+
+def _checklist() -> _Compiled:
+    """The checklist as it is now, worked out once (a test may extend it)."""
+    if _compiled[0] is not checklist.ITEMS:
+        _compiled[:] = [checklist.ITEMS, _compile(checklist.ITEMS)]
+    return _compiled[1]
+
+
+_checklist()  # a checklist item reading a document Documents lacks fails at import
 
 
 def _evaluate_items(
@@ -291,13 +299,26 @@ def _evaluate_items(
     meetings: Mapping[str, Rollup],
 ) -> tuple[list[ItemResult], int, int]:
     """Every item's result, and the points earned and possible (in half points)."""
-    locked = _locked_items(docs.account_locks, docs.groups)
+    compiled = _checklist()
+    locked = _locked_items(compiled, docs.account_locks, docs.groups)
     documents = vars(docs)  # source name -> document, without a getattr per item
     items: list[ItemResult] = []
     earned = total = 0
     # Bound once: this loop runs 26 times per host, and bench/score.py millions of times.
     append, new, half_points = items.append, _new_item_result, HALF_POINTS
-    for plan, evaluate, source, item_id, level, severity, weight, host, wanted, locks, mtg in _ROWS:
+    for (
+        plan,
+        evaluate,
+        source,
+        item_id,
+        level,
+        severity,
+        weight,
+        host,
+        wanted,
+        locks,
+        mtg,
+    ) in compiled.rows:
         # Precedence: a call that did not answer, the item's rule, the locks, the meetings.
         document = documents[source]
         if source == "meetings":
@@ -319,7 +340,7 @@ def _evaluate_items(
         if wanted is None:
             wanted = rules.wanted_text(plan.item, institution)
         append(new(ItemResult, (item_id, status, level, severity, weight, found, wanted, detail)))
-    for index, fixed in _FIXED:  # guidance-only items, in their places
+    for index, fixed in compiled.fixed:  # guidance-only items, in their places
         items.insert(index, fixed)
     return items, earned, total
 

@@ -36,6 +36,8 @@ WEIGHTS: Mapping[Severity, int] = {
     Severity.INFO: 0,
 }
 HOST_CONTROLLED = frozenset({Level.USER, Level.MEETING, Level.USER_OBJECT, Level.USER_AND_MEETING})
+# The levels whose settings a hardened profile sets (through PATCH /users/{userId}/settings).
+FIXABLE_LEVELS = (Level.USER, Level.USER_AND_MEETING)
 
 
 # Institution defaults live here and nowhere else.
@@ -139,11 +141,13 @@ Fixer = Callable[["Item", Institution, Mapping[str, Any] | None], dict[str, obje
 
 @dataclass(frozen=True)
 class MeetingCheck:
-    """One check on an upcoming meeting's details (GET /meetings/{meetingId})."""
+    """One check on an upcoming meeting's details (GET /meetings/{meetingId}), which the
+    meetings fix sets to `wanted` (NON_EMPTY: a new passcode) unless `lock` is locked."""
 
     field: str
     wanted: object  # the value wanted; NON_EMPTY for "any value but empty"
     label: str
+    lock: str | None = None  # the user setting whose account or group lock also locks it
 
 
 NON_EMPTY = "(not empty)"
@@ -179,6 +183,11 @@ class Item:
     @property
     def fixable(self) -> bool:
         return bool(self.fix) or self.fixer is not None
+
+    @property
+    def in_profile(self) -> bool:
+        """Set by the hardened profile: fixable, at a level the portal may change."""
+        return self.fixable and self.level in FIXABLE_LEVELS
 
     @property
     def host_controlled(self) -> bool:

@@ -10,10 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from audits.checklist import ITEMS, NON_EMPTY, Institution
+from audits.checklist import items as checklist
+from audits.checklist.items import NON_EMPTY, Institution, Item
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-TITLES_ITEM = "practice.titles.not_sensitive"
+# The item the "titles" rule scores, from the findings on every upcoming meeting.
+TITLES_ITEM = next(item.id for item in checklist.ITEMS if item.check == "titles")
 MISSING: Any = object()  # what dig() answers for a field Zoom left out
 _WORD = re.compile(r"[\w -]+")
 
@@ -64,21 +66,30 @@ def getter(path: str) -> Callable[[object], Any]:
     return lambda document: dig(document, keys)
 
 
-# Each meeting check with its three possible findings, worked out once from the checklist.
-_CHECKS = tuple(
-    (
-        getter(check.field),
-        check.wanted,
-        Finding(item.id, PASS, f"{check.label}: yes"),
-        Finding(item.id, FAIL, f"{check.label}: no"),
-        Finding(item.id, UNKNOWN, f"{check.label}: Zoom did not return {check.field}"),
+def _compile(items: tuple[Item, ...]) -> tuple[tuple, tuple[str, ...]]:
+    """Each meeting check with its three possible findings, and the items they count under."""
+    checks = tuple(
+        (
+            getter(check.field),
+            check.wanted,
+            Finding(item.id, PASS, f"{check.label}: yes"),
+            Finding(item.id, FAIL, f"{check.label}: no"),
+            Finding(item.id, UNKNOWN, f"{check.label}: Zoom did not return {check.field}"),
+        )
+        for item in items
+        for check in item.meeting_checks
     )
-    for item in ITEMS
-    for check in item.meeting_checks
-)
+    return checks, (*dict.fromkeys(check[2].item for check in checks), TITLES_ITEM)
 
 
-MEETING_ITEMS = (*dict.fromkeys(check[2].item for check in _CHECKS), TITLES_ITEM)
+_compiled: list = [None, None]  # [the checklist's items, what _compile made of them]
+
+
+def _checks() -> tuple[tuple, tuple[str, ...]]:
+    """The checks of the checklist as it is now, worked out once (a test may extend it)."""
+    if _compiled[0] is not checklist.ITEMS:
+        _compiled[:] = [checklist.ITEMS, _compile(checklist.ITEMS)]
+    return _compiled[1]
 
 
 @lru_cache(maxsize=16)
@@ -122,7 +133,7 @@ def evaluate_meeting(
     if regex is None:
         regex = sensitive_regex(institution.sensitive_patterns)
     findings = []
-    for get, wanted, passed, failed, unknown in _CHECKS:
+    for get, wanted, passed, failed, unknown in _checks()[0]:
         value = get(meeting)  # a field Zoom left out is unknown, never a pass
         if value is MISSING:
             findings.append(unknown)
@@ -164,5 +175,5 @@ def rollup(results: Sequence[MeetingResult]) -> dict[str, Rollup]:
     total = len(results)  # every meeting is checked under every meeting item
     return {
         item_id: Rollup(total, failing.get(item_id, 0), unknown.get(item_id, 0))
-        for item_id in MEETING_ITEMS
+        for item_id in _checks()[1]
     }

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from audits.charts import line_chart, score_gauge
-from audits.checklist import GROUPS, ITEMS_BY_ID
-from audits.jobs import active_job
-from audits.models import Job, JobKind, Snapshot, ZoomStatus
+from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
+from audits.jobs.machinery import active_job
+from audits.jobs.plan import OUTCOME_LABELS, Plan, lock_layers, plan
+from audits.models import HardeningProfile, InstitutionSettings, Job, JobKind, Snapshot, ZoomStatus
+from audits.reports.charts import line_chart, score_gauge
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Words first: colour is never the only signal of a status.
 STATUS_LABELS = {
@@ -122,7 +126,7 @@ def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, s
     ]
 
 
-def history_chart(host) -> dict[str, Any]:
+def history_chart(host: User) -> dict[str, Any]:
     scored = list(
         Snapshot.objects.filter(host=host, score__isnull=False)
         .order_by("-taken_at")
@@ -139,15 +143,9 @@ def history_chart(host) -> dict[str, Any]:
     return {"svg": svg, "points": scored, "description": description}
 
 
-def host_dashboard(host) -> dict[str, Any]:
+def host_dashboard(host: User) -> dict[str, Any]:
     latest = Snapshot.objects.filter(host=host).first()
-    good = list(
-        Snapshot.objects.filter(
-            host=host, zoom_status__in=[ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN]
-        )
-        .exclude(results={})
-        .order_by("-taken_at", "-id")[:2]
-    )
+    good = list(Snapshot.objects.complete().filter(host=host)[:2])
     last_good = good[0] if good else None
     active = active_job(host, JobKind.SYNC)
     now = timezone.now()
@@ -155,6 +153,7 @@ def host_dashboard(host) -> dict[str, Any]:
     # After "not found" or "pending", an older reading describes a link that no longer holds.
     shown = last_good if state in SHOWS_LAST_GOOD else None
     results = shown.results if shown else {}
+    fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
     return {
         "host": host,
         "latest": latest,
@@ -165,8 +164,7 @@ def host_dashboard(host) -> dict[str, Any]:
         "groups": grouped_items(results),
         "meetings": meetings_with_findings(results),
         "meetings_to_fix": any(
-            finding["status"] in ("fail", "partial")
-            and finding["item"] != "practice.titles.not_sensitive"
+            finding["status"] in ("fail", "partial") and finding["item"] in fixed_by_meetings_fix
             for meeting in results.get("meetings", [])
             for finding in meeting.get("findings", [])
         ),
@@ -177,3 +175,32 @@ def host_dashboard(host) -> dict[str, Any]:
         .exclude(kind=JobKind.SYNC)
         .select_related("profile")[:5],
     }
+
+
+def job_fields(job: Job) -> list[dict]:
+    """Each field of a finished job with its outcome, in words for a page."""
+    return [
+        {
+            **field,
+            "path": path,
+            "title": getattr(ITEMS_BY_ID.get(field["item"]), "title", "Profile setting"),
+            "label": OUTCOME_LABELS.get(field["outcome"], field["outcome"]),
+            "before_text": show_value(field["before"]),
+            "after_text": show_value(field["after"]),
+            "now_text": show_value(field["now"]),
+        }
+        for path, field in (job.outcome.get("fields") or {}).items()
+    ]
+
+
+def profile_preview(host: User, profile: HardeningProfile) -> tuple[Snapshot, Plan] | None:
+    """What the profile would change for the host, from their last complete reading (Zoom is
+    read again when the job runs); None without one. The host's and the helpdesk's previews."""
+    snapshot = Snapshot.objects.complete().filter(host=host).first()
+    if snapshot is None or not snapshot.documents.get("settings"):
+        return None
+    documents = snapshot.documents
+    institution = InstitutionSettings.load().as_institution()
+    return snapshot, plan(
+        documents["settings"], lock_layers(documents), profile.overrides, institution
+    )

@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from audits import zoom
-from audits.jobs import start_once
+from audits.jobs.machinery import start_once
 from audits.models import JobKind, Snapshot
+from audits.zoom import client as zoom
 
 log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 300  # refuse replays of old notifications

@@ -4,10 +4,9 @@ A host reads every lookup and action on their account on their activity page."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -20,57 +19,41 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audits.harden import lock_layers, plan
-from audits.harden_views import _undoable, job_fields
-from audits.jobs import active_job, create_job, start_once
+from audits.jobs.machinery import active_job, create_job, start_once, undoable
 from audits.models import (
+    AuditAction,
     AuditEvent,
     HardeningProfile,
     HostState,
-    InstitutionSettings,
     Job,
     JobKind,
     Snapshot,
 )
-from audits.presentation import STATUS_LABELS, changes_between, host_dashboard, show_value
-from audits.reports import department_key
+from audits.reports.state import department_key
+from audits.views.lookup import ReasonForm, lookup_until, remember_lookup
+from audits.views.presentation import (
+    STATUS_LABELS,
+    changes_between,
+    host_dashboard,
+    job_fields,
+    profile_preview,
+    show_value,
+)
 from portal.access import allowed, get_host_or_404, hosts_visible_to, require
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SEARCH_PAGE = 25
 MAX_PAGE = 1000  # deeper than anyone pages: a narrower search is the answer
-LOOKUP_SECONDS = 30 * 60  # a recorded reason covers one host for this long in one session
-LOOKUPS_KEY = "helpdesk_lookups"
 HISTORY_ROWS = 20
 JOB_ROWS = 10
-ACTION_LABELS = {
-    "lookup": "Looked at your dashboard",
-    "refresh_on_behalf": "Asked for a refresh from Zoom for you",
-    "harden_on_behalf": "Asked to apply a profile for you",
-    "undo_on_behalf": "Asked to undo a change for you",
-    "harden": "Applied a profile",
-    "undo": "Undid a profile",
-}
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(
         label="E-mail, name or department", max_length=200, strip=True, required=True
     )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason",
-        help_text="A ticket number or a sentence. The host sees it on their activity page.",
-        max_length=500,
-        strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-
-    def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if prefix_id:
-            self.auto_id = f"id_{prefix_id}_%s"
 
 
 class HardenForm(ReasonForm):
@@ -156,26 +139,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "audits/helpdesk_search.html", context)
 
 
-def _lookup_until(request: HttpRequest, host) -> float | None:
-    until = request.session.get(LOOKUPS_KEY, {}).get(str(host.pk))
-    return until if until and until > time.time() else None
-
-
-def reason_first(request: HttpRequest, host) -> HttpResponse | None:
-    """The reason form, when someone else than the host has recorded no reason to look."""
-    if host == request.user or _lookup_until(request, host) is not None:
-        return None
-    return render(request, "audits/helpdesk_reason.html", {"host": host, "form": ReasonForm()})
-
-
-def _remember_lookup(request: HttpRequest, host) -> None:
-    now = time.time()
-    lookups = {k: v for k, v in request.session.get(LOOKUPS_KEY, {}).items() if v > now}
-    lookups[str(host.pk)] = now + LOOKUP_SECONDS
-    request.session[LOOKUPS_KEY] = lookups
-
-
-def _history(host) -> list[dict[str, Any]]:
+def _history(host: User) -> list[dict[str, Any]]:
     """The latest syncs, newest first, each with what changed since the previous reading."""
     snapshots = list(Snapshot.objects.filter(host=host)[: HISTORY_ROWS + 1])
     rows = []
@@ -191,24 +155,18 @@ def _history(host) -> list[dict[str, Any]]:
     return rows
 
 
-def _preview(host, profile: HardeningProfile) -> dict[str, Any] | None:
-    """What the profile would change, from the latest complete reading (Zoom is read again
-    when the job runs)."""
-    snapshot = next((s for s in Snapshot.objects.filter(host=host)[:10] if s.is_complete), None)
-    if snapshot is None or not snapshot.documents.get("settings"):
+def _preview(host: User, profile: HardeningProfile) -> dict[str, Any] | None:
+    found = profile_preview(host, profile)
+    if found is None:
         return None
-    documents = snapshot.documents
-    institution = InstitutionSettings.load().as_institution()
-    changes = plan(
-        documents["settings"], lock_layers(documents), profile.overrides, institution
-    ).changes
+    snapshot, changes = found
     rows = [{"path": c.path, "before": show_value(c.before), "after": show_value(c.after)}
-            for c in changes]  # fmt: skip
+            for c in changes.changes]  # fmt: skip
     return {"snapshot": snapshot, "profile": profile, "changes": rows}
 
 
-def _host_page(request: HttpRequest, host, status: int = 200, **forms_: Any) -> HttpResponse:
-    until = _lookup_until(request, host)
+def _host_page(request: HttpRequest, host: User, status: int = 200, **forms_: Any) -> HttpResponse:
+    until = lookup_until(request, host)
     if until is None:
         form = forms_.get("reason_form") or ReasonForm()
         return render(
@@ -227,7 +185,7 @@ def _host_page(request: HttpRequest, host, status: int = 200, **forms_: Any) -> 
         "lookup_until": datetime.fromtimestamp(until, tz=timezone.get_current_timezone()),
         "history": _history(host),
         "jobs": [
-            {"job": job, "fields": job_fields(job), "undoable": can_act and _undoable(job)}
+            {"job": job, "fields": job_fields(job), "undoable": can_act and undoable(job)}
             for job in jobs
         ],
         "can_act": can_act,
@@ -252,14 +210,19 @@ def host_page(request: HttpRequest, host_id: int) -> HttpResponse:
         if not form.is_valid():
             return _host_page(request, host, status=400, reason_form=form)
         AuditEvent.objects.create(
-            actor=request.user, subject=host, action="lookup", reason=form.cleaned_data["reason"]
+            actor=request.user,
+            subject=host,
+            action=AuditAction.LOOKUP,
+            reason=form.cleaned_data["reason"],
         )
-        _remember_lookup(request, host)
+        remember_lookup(request, host)
         return redirect("helpdesk_host", host.pk)
     return _host_page(request, host)
 
 
-def _audit(request: HttpRequest, host, action: str, reason: str, job: Job, **detail: Any) -> None:
+def _audit(
+    request: HttpRequest, host: User, action: AuditAction, reason: str, job: Job, **detail: Any
+) -> None:
     AuditEvent.objects.create(
         actor=request.user, subject=host, action=action, reason=reason, job=job, detail=detail
     )
@@ -274,7 +237,7 @@ def refresh(request: HttpRequest, host_id: int) -> HttpResponse:
     reason = form.cleaned_data["reason"]
     with transaction.atomic():
         job = start_once(JobKind.SYNC, host, requested_by=request.user, reason=reason)
-        _audit(request, host, "refresh_on_behalf", reason, job)
+        _audit(request, host, AuditAction.REFRESH_ON_BEHALF, reason, job)
     messages.success(request, "Refresh asked for: Zoom is read again in a few seconds.")
     return redirect("helpdesk_host", host.pk)
 
@@ -294,7 +257,7 @@ def harden(request: HttpRequest, host_id: int) -> HttpResponse:
         job = create_job(
             JobKind.HARDEN, host, requested_by=request.user, reason=reason, profile=profile
         )
-        _audit(request, host, "harden_on_behalf", reason, job, profile=profile.slug)
+        _audit(request, host, AuditAction.HARDEN_ON_BEHALF, reason, job, profile=profile.slug)
     return redirect("job_detail", job.pk)
 
 
@@ -305,7 +268,7 @@ def undo(request: HttpRequest, host_id: int, job_id: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix_id=f"undo-{job.pk}")
     if not form.is_valid():
         return _host_page(request, host, status=400, undo_form=form, undo_job_id=job.pk)
-    if not _undoable(job):
+    if not undoable(job):
         messages.info(request, "There is nothing left to undo for this change.")
         return redirect("helpdesk_host", host.pk)
     reason = form.cleaned_data["reason"]
@@ -313,7 +276,7 @@ def undo(request: HttpRequest, host_id: int, job_id: int) -> HttpResponse:
         undo_job = create_job(
             JobKind.UNDO, host, requested_by=request.user, reason=reason, undo_of=job
         )
-        _audit(request, host, "undo_on_behalf", reason, undo_job, undo_of=job.pk)
+        _audit(request, host, AuditAction.UNDO_ON_BEHALF, reason, undo_job, undo_of=job.pk)
     return redirect("job_detail", undo_job.pk)
 
 
@@ -324,7 +287,5 @@ def activity(request: HttpRequest) -> HttpResponse:
         "actor", "job", "job__profile"
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    rows = [
-        {"event": event, "label": ACTION_LABELS.get(event.action, event.action)} for event in page
-    ]
+    rows = [{"event": event, "label": event.action_label} for event in page]
     return render(request, "audits/activity.html", {"page": page, "rows": rows})

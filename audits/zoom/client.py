@@ -23,8 +23,8 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from audits import ratelimit
-from audits.ratelimit import LIGHT, MEDIUM
+from audits.zoom import ratelimit
+from audits.zoom.ratelimit import LIGHT, MEDIUM
 
 log = logging.getLogger(__name__)
 TOKEN_EXPIRED = 124

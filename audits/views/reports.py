@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from audits import reports
-from audits.checklist import ITEMS
+from audits.checklist.items import ITEMS
+from audits.reports import readers as reports
+from audits.reports import state as report_state
 from portal.access import allowed, departments_visible_to, require
 
 GRADE_CHOICES = [("", "Any grade"), *((g, f"Grade {g}") for g in reports.GRADES)]
@@ -80,7 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
         names = departments_visible_to(request.user)
         if not names:
             require(request, "report.institution")  # signs in the anonymous, 403 for the rest
-        keys = [reports.department_key(n) for n in names]
+        keys = [report_state.department_key(n) for n in names]
         found = {row["department_key"]: row for row in reports.by_department(keys)}
         rows = [found.get(k) or {"department_key": k, "name": n, "hosts": 0} for n, k in
                 zip(names, keys, strict=True)]  # fmt: skip

@@ -7,21 +7,43 @@ host sees exactly what was read. A field Zoom left out makes the item unknown, n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
-from audits.checklist import ITEMS, SOURCES, Institution, Item
-from audits.scoring_meetings import MISSING, Rollup, getter
-
-if TYPE_CHECKING:
-    from audits.scoring import _Plan
+from audits.checklist.items import ITEMS, SOURCES, Institution, Item
+from audits.scoring.meetings import MISSING, Rollup, getter
 
 Outcome = tuple[str, object, str]
+
+
+Evaluator = Callable[["Plan", Any, Institution], Outcome]
+
+
+class Plan(NamedTuple):
+    """An item with everything scoring needs worked out once, at import."""
+
+    item: Item
+    id: str
+    level: str
+    severity: str
+    weight: int  # counted in the score: a weighted, host-controlled item
+    host_controlled: bool
+    source: str
+    paths: tuple[str, ...]
+    getters: tuple[Callable[[object], Any], ...]  # one per field: reads it or answers MISSING
+    lock_keys: tuple[tuple[str, ...], ...]
+    evaluate: Evaluator
+    expect: tuple[object, ...]  # desired value per field (None: not compared)
+    half: tuple[object, ...]  # value per field that earns half credit (None: none)
+    wanted: str | None  # None when it depends on the institution
+    has_meeting_checks: bool
+
+
 _VERSION = re.compile(r"\s*(\d+(?:\.\d+)*)")
 
 
-def _read_one(plan: _Plan, document: Any) -> tuple[Any, dict[str, object], str | None]:
+def _read_one(plan: Plan, document: Any) -> tuple[Any, dict[str, object], str | None]:
     """`_read` for an item of one field: its value, `found`, and its path if Zoom left it out."""
     path, value = plan.paths[0], plan.getters[0](document)
     if value is MISSING:
@@ -29,7 +51,7 @@ def _read_one(plan: _Plan, document: Any) -> tuple[Any, dict[str, object], str |
     return value, {path: value}, None
 
 
-def _read(plan: _Plan, document: Any) -> tuple[list[Any], dict[str, object], str | None]:
+def _read(plan: Plan, document: Any) -> tuple[list[Any], dict[str, object], str | None]:
     """Values of the item's fields, the `found` mapping, and the first missing path if any."""
     values, found, missing = [], {}, None
     for path, get in zip(plan.paths, plan.getters, strict=True):
@@ -47,7 +69,7 @@ def _not_returned(path: str) -> str:
     return f"Zoom did not return {path}"
 
 
-def equal(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def equal(plan: Plan, document: Any, institution: Institution) -> Outcome:
     """Every field at its desired value: pass; some (or a half-credit value): partial."""
     values, found, missing = _read(plan, document)
     if missing:
@@ -61,7 +83,7 @@ def equal(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "fail", found, "Not as recommended"
 
 
-def equal_one(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def equal_one(plan: Plan, document: Any, institution: Institution) -> Outcome:
     """`equal` for the common single-field item, kept lean: it runs for most items."""
     path, value, wanted = plan.paths[0], plan.getters[0](document), plan.expect[0]
     if value is MISSING:
@@ -73,7 +95,7 @@ def equal_one(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "fail", {path: value}, "Not as recommended"
 
 
-def screen_sharing(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def screen_sharing(plan: Plan, document: Any, institution: Institution) -> Outcome:
     values, found, missing = _read(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
@@ -87,7 +109,7 @@ def screen_sharing(plan: _Plan, document: Any, institution: Institution) -> Outc
     return "fail", found, "Any participant can share their screen"
 
 
-def consent(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def consent(plan: Plan, document: Any, institution: Institution) -> Outcome:
     """Either the deprecated switch or its replacement may be returned; judge what is there."""
     (legacy, ask, to_whom), found, _ = _read(plan, document)
     if ask is MISSING or (legacy is MISSING and to_whom is MISSING):
@@ -104,7 +126,7 @@ def consent(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "fail", found, "Participants are not told when recording starts"
 
 
-def regions(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def regions(plan: Plan, document: Any, institution: Institution) -> Outcome:
     (custom, chosen), found, missing = _read(plan, document)
     if custom is MISSING:
         return "unknown", found, _not_returned(plan.item.fields[0])
@@ -118,7 +140,7 @@ def regions(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "pass", found, "Only allowed regions"
 
 
-def storage(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def storage(plan: Plan, document: Any, institution: Institution) -> Outcome:
     location, found, missing = _read_one(plan, document)
     if missing or not isinstance(location, Mapping):
         return "unknown", found, _not_returned(plan.item.fields[0])
@@ -141,7 +163,7 @@ _CLOUD_OPTIONS = frozenset(
 )
 
 
-def recording_default(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def recording_default(plan: Plan, document: Any, institution: Institution) -> Outcome:
     """What hosts may record: matching the default passes, recording less passes too."""
     value, found, missing = _read_one(plan, document)
     if missing:
@@ -154,14 +176,14 @@ def recording_default(plan: _Plan, document: Any, institution: Institution) -> O
     return "pass", found, "You record less than the default allows, which is fine"
 
 
-def choice(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def choice(plan: Plan, document: Any, institution: Institution) -> Outcome:
     _, found, missing = _read_one(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
     return "advisory", found, "Your choice: weigh convenience against a leaked link"
 
 
-def managed(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def managed(plan: Plan, document: Any, institution: Institution) -> Outcome:
     values, found, missing = _read(plan, document)
     if missing:
         return "unknown", found, _not_returned(missing)
@@ -170,11 +192,11 @@ def managed(plan: _Plan, document: Any, institution: Institution) -> Outcome:
     return "managed", found, f"Set by the institution's Zoom account; {said} its default"
 
 
-def advisory(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def advisory(plan: Plan, document: Any, institution: Institution) -> Outcome:
     return "advisory", None, "Guidance only: Zoom's settings cannot show this"
 
 
-def email_domain(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def email_domain(plan: Plan, document: Any, institution: Institution) -> Outcome:
     email, found, missing = _read_one(plan, document)
     if missing or not isinstance(email, str) or "@" not in email:
         return "unknown", found, _not_returned("email")
@@ -196,7 +218,7 @@ def _at_least(version: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
     return version + (0,) * (width - len(version)) >= minimum + (0,) * (width - len(minimum))
 
 
-def client_version(plan: _Plan, document: Any, institution: Institution) -> Outcome:
+def client_version(plan: Plan, document: Any, institution: Institution) -> Outcome:
     text, found, missing = _read_one(plan, document)
     version = parse_version(text) if isinstance(text, str) else None
     if missing or version is None:

@@ -1,7 +1,8 @@
-"""Realistic Zoom documents for tests, the benchmark and demonstrations.
+"""Realistic Zoom documents for the tests and the benchmark (bench/score.py).
 
 Shapes and values follow the examples of Zoom's OpenAPI documents (Users.json, Accounts.json,
-Meetings.json). Every function returns fresh dictionaries, safe to change.
+Meetings.json). Zoom's out-of-the-box settings are the simulator's (zoomsim.seed), the one
+place they are written. Every function returns fresh dictionaries, safe to change.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from audits.scoring import Documents
+from audits.scoring.score import Documents
+from zoomsim.seed import zoom_default_settings
+
+__all__ = ["zoom_default_settings"]  # tests read Zoom's defaults from here too
 
 
 def hardened_settings() -> dict[str, Any]:
@@ -55,46 +59,6 @@ def hardened_settings() -> dict[str, Any]:
             "participant_phone_masking": {"enable": True, "masking_type": "mask_default"}
         },
         "profile": {"recording_storage_location": {"allowed_values": ["CA", "US"], "value": "CA"}},
-    }
-
-
-def zoom_default_settings() -> dict[str, Any]:
-    """The same document as Zoom answers for a new user, before anyone hardens it."""
-    return {
-        "schedule_meeting": {
-            "require_password_for_scheduling_new_meetings": True,
-            "require_password_for_scheduled_meetings": False,
-            "require_password_for_instant_meetings": True,
-            "require_password_for_pmi_meetings": "jbh_only",
-            "embed_password_in_join_link": True,
-            "host_video": True,
-            "participants_video": True,
-            "join_before_host": False,
-        },
-        "in_meeting": {
-            "screen_sharing": True,
-            "who_can_share_screen": "all",
-            "who_can_share_screen_when_someone_is_sharing": "host",
-            "waiting_room": False,
-            "custom_data_center_regions": False,
-            "data_center_regions": [],
-        },
-        "recording": {
-            "local_recording": True,
-            "cloud_recording": False,
-            "record_speaker_view": False,
-            "record_audio_file": False,
-            "save_chat_text": False,
-            "display_participant_name": True,
-            "recording_thumbnails": True,
-            "auto_recording": "local",
-            "recording_disclaimer": False,
-            "ask_participants_to_consent_disclaimer": False,
-        },
-        "audio_conferencing": {
-            "participant_phone_masking": {"enable": False, "masking_type": "mask_default"}
-        },
-        "profile": {"recording_storage_location": {"allowed_values": ["US"], "value": "US"}},
     }
 
 

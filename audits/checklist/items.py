@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audits.checklist_model import (
+from audits.checklist.model import (
     DEFAULT_INSTITUTION,
+    FIXABLE_LEVELS,
     HOST_CONTROLLED,
     LOCK_KEYS,
     NON_EMPTY,
@@ -34,6 +35,7 @@ __all__ = [
     "BEST_PRACTICES",
     "CONCERNS",
     "DEFAULT_INSTITUTION",
+    "FIXABLE_LEVELS",
     "GROUPS",
     "GROUPS_BY_ID",
     "HOST_CONTROLLED",
@@ -49,6 +51,8 @@ __all__ = [
     "MeetingCheck",
     "Severity",
     "items_in_group",
+    "meeting_fixes",
+    "profile_items",
     "to_patch_body",
 ]
 
@@ -227,7 +231,9 @@ ITEMS: tuple[Item, ...] = (
         expect=(("in_meeting.waiting_room", True),),
         fix=(("in_meeting.waiting_room", True),),
         meeting_checks=(
-            MeetingCheck("settings.waiting_room", True, "Waiting room on"),
+            MeetingCheck(
+                "settings.waiting_room", True, "Waiting room on", lock="in_meeting.waiting_room"
+            ),
             MeetingCheck("settings.join_before_host", False, "Nobody joins before the host"),
         ),
         cis=("1.1.1.2",),
@@ -321,7 +327,14 @@ ITEMS: tuple[Item, ...] = (
         fields=("recording.auto_recording",),
         expect=(("recording.auto_recording", "none"),),
         fix=(("recording.auto_recording", "none"),),
-        meeting_checks=(MeetingCheck("settings.auto_recording", "none", "Not recorded by itself"),),
+        meeting_checks=(
+            MeetingCheck(
+                "settings.auto_recording",
+                "none",
+                "Not recorded by itself",
+                lock="recording.auto_recording",
+            ),
+        ),
         cis=("1.2.4.1",),
         cis_note="CIS wants automatic recording on; the institution turns it off, because a "
         "recording ends full encryption and may be stored outside Canada.",
@@ -639,3 +652,13 @@ CONCERNS: Mapping[str, str] = {
 
 def items_in_group(group_id: str) -> tuple[Item, ...]:
     return tuple(item for item in ITEMS if item.group == group_id)
+
+
+def profile_items() -> tuple[Item, ...]:
+    """The items a hardened profile sets."""
+    return tuple(item for item in ITEMS if item.in_profile)
+
+
+def meeting_fixes() -> dict[str, tuple[str, MeetingCheck]]:
+    """Meeting field -> (item id, its check): what the meetings fix sets on each meeting."""
+    return {check.field: (item.id, check) for item in ITEMS for check in item.meeting_checks}

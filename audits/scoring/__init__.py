@@ -1,0 +1,1 @@
+"""Scoring: a pure function of Zoom's documents, the items' rules and the meetings' checks."""

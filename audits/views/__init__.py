@@ -1,0 +1,2 @@
+"""The pages: dashboard, jobs, hardening, helpdesk, lookups, reports, Zoom's webhooks, and
+what they show."""
