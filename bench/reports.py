@@ -91,10 +91,16 @@ def seed(hosts: int) -> None:
     weighted = [item.id for item in ITEMS if item.weight > 0]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE audits_weeklyscore, audits_departmenttally, audits_failingitem,"
-            " audits_hoststate, audits_snapshot, portal_person, auth_user RESTART IDENTITY CASCADE"
-        )
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM auth_user)")
+        if cursor.fetchone()[0]:
+            # Refused once the audit log holds events (it is append-only): drop the database.
+            cursor.execute(
+                "TRUNCATE audits_weeklyscore, audits_departmenttally, audits_failingitem,"
+                " audits_hoststate, audits_snapshot, portal_person, auth_user"
+                " RESTART IDENTITY CASCADE"
+            )
+        else:  # a new database: the cascade would reach the audit log, which refuses TRUNCATE
+            cursor.execute("SELECT setval(pg_get_serial_sequence('auth_user', 'id'), 1, false)")
         cursor.execute(
             """
             INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,

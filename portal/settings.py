@@ -259,7 +259,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=10080) * 60
 # However busy, a session ends this long after sign-in (portal.middleware).
 PORTAL_SESSION_MAX_HOURS = env_int("PORTAL_SESSION_MAX_HOURS", 12, minimum=1, maximum=720)
-SESSION_SAVE_EVERY_REQUEST = True
+# Not on every request: portal.middleware renews the idle expiry at most once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -1,15 +1,21 @@
-"""A signed-in session ends after PORTAL_SESSION_MAX_HOURS however busy it is (idle sessions
-end sooner, after PORTAL_SESSION_IDLE_MINUTES)."""
+"""A signed-in session ends after PORTAL_SESSION_MAX_HOURS however busy it is, and sooner after
+PORTAL_SESSION_IDLE_MINUTES without a request; its idle expiry is renewed at most once a minute,
+so that a page does not write the session on every request."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audits.models import Job, JobKind
-from portal.middleware import SIGNED_IN_AT
+from portal.middleware import RENEWED_AT, SIGNED_IN_AT
 from tests.people import make_person
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +77,57 @@ def test_a_session_from_before_the_lifetime_was_kept_starts_counting_now(host_cl
 
     assert host_client.get("/me/activity/", **HTTPS).status_code == 200
     assert time.time() - host_client.session[SIGNED_IN_AT] < 3600
+
+
+def _stored(client: Client) -> Session:
+    return Session.objects.get(session_key=client.cookies["sessionid"].value)
+
+
+def _as_if_last_renewed_seconds_ago(client: Client, seconds: float) -> None:
+    """The session row as the portal left it when it last renewed it, `seconds` ago."""
+    session = client.session
+    session[RENEWED_AT] = time.time() - seconds
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + timedelta(seconds=session.get_expiry_age() - seconds)
+    )
+
+
+def _session_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+def test_a_signed_in_page_within_the_minute_does_not_write_the_session(host_client):
+    assert host_client.get("/me/activity/", **HTTPS).status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        response = host_client.get("/me/activity/", **HTTPS)
+
+    assert response.status_code == 200
+    assert _session_writes(queries) == []
+
+
+def test_a_session_used_after_more_than_a_minute_is_renewed(host_client):
+    _as_if_last_renewed_seconds_ago(host_client, 61)
+    expiring = _stored(host_client).expire_date
+
+    with CaptureQueriesContext(connection) as queries:
+        response = host_client.get("/me/activity/", **HTTPS)
+
+    assert response.status_code == 200
+    assert len(_session_writes(queries)) == 1
+    assert _stored(host_client).expire_date - expiring > timedelta(seconds=30)
+
+
+def test_a_session_idle_for_the_idle_timeout_ends(settings, host_client):
+    assert host_client.get("/me/activity/", **HTTPS).status_code == 200
+    _as_if_last_renewed_seconds_ago(host_client, settings.SESSION_COOKIE_AGE + 1)
+
+    response = host_client.get("/me/activity/", **HTTPS)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
