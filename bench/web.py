@@ -94,11 +94,11 @@ def seed_history(host) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from audits.checklist import DEFAULT_INSTITUTION
+    from audits.checklist.items import DEFAULT_INSTITUTION
     from audits.models import HardeningProfile, Job, JobKind, JobStatus, Snapshot, ZoomStatus
-    from audits.reports import record_state
-    from audits.scoring import score
-    from audits.scoring_samples import random_documents
+    from audits.reports.state import record_state
+    from audits.scoring.score import score
+    from tests.samples import random_documents
 
     if Snapshot.objects.filter(host=host).count() == HISTORY:
         return
