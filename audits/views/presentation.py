@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 
+from audits.checklist import items as checklist_items
 from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
 from audits.jobs.machinery import active_job
 from audits.jobs.plan import OUTCOME_LABELS, Plan, lock_layers, plan
@@ -43,6 +51,25 @@ STATUS_CLASSES = {
 STALE_AFTER = timedelta(days=7)
 HISTORY_LENGTH = 30
 SHOWS_LAST_GOOD = {ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN, ZoomStatus.UNREACHABLE}
+CHECKLIST_TEMPLATE = "audits/_checklist_items.html"
+CHECKLIST_CACHE_SECONDS = 7 * 24 * 3600
+VIEWER_KINDS = frozenset({"host", "helpdesk"})
+
+
+def _deploy_version() -> str:
+    """Changes with what the cached checklist section is made from: its template, this module
+    and the checklist's texts. Read once a process, so a deploy never serves an older section."""
+    digest = hashlib.sha256()
+    for path in (
+        Path(settings.BASE_DIR) / "templates" / CHECKLIST_TEMPLATE,
+        Path(__file__),
+        Path(checklist_items.__file__),
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+DEPLOY_VERSION = _deploy_version()
 
 
 @dataclass
@@ -126,6 +153,27 @@ def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, s
     ]
 
 
+def checklist_html(snapshot: Snapshot | None, viewer: str) -> SafeString:
+    """The checklist section for one snapshot, rendered once and kept in the cache: a snapshot
+    never changes, so its id with the viewer's kind, the deploy and the language is the key."""
+    if viewer not in VIEWER_KINDS:
+        raise ValueError(f"unknown viewer kind {viewer!r}")
+    if snapshot is None:
+        return mark_safe("")
+    # taken_at too: a test database rolled back (or a database restored) may reuse an id.
+    snapshot_key = f"{snapshot.pk}-{snapshot.taken_at.timestamp()}"
+    language = translation.get_language()
+    key = f"dashboard-checklist:{snapshot_key}:{viewer}:{DEPLOY_VERSION}:{language}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(
+            CHECKLIST_TEMPLATE,
+            {"groups": grouped_items(snapshot.results), "privacy_url": reverse("privacy")},
+        )
+        cache.set(key, html, CHECKLIST_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
 def history_chart(host: User) -> dict[str, Any]:
     scored = list(
         Snapshot.objects.filter(host=host, score__isnull=False)
@@ -143,7 +191,8 @@ def history_chart(host: User) -> dict[str, Any]:
     return {"svg": svg, "points": scored, "description": description}
 
 
-def host_dashboard(host: User) -> dict[str, Any]:
+def host_dashboard(host: User, *, viewer: str) -> dict[str, Any]:
+    """What the dashboard shows; viewer is "host" (their own) or "helpdesk" (someone else's)."""
     latest = Snapshot.objects.filter(host=host).first()
     good = list(Snapshot.objects.complete().filter(host=host)[:2])
     last_good = good[0] if good else None
@@ -161,7 +210,7 @@ def host_dashboard(host: User) -> dict[str, Any]:
         "state": state,
         "stale": bool(shown and now - shown.taken_at > STALE_AFTER),
         "gauge": score_gauge(shown.score, shown.grade or None) if shown else None,
-        "groups": grouped_items(results),
+        "checklist_html": checklist_html(shown, viewer),
         "meetings": meetings_with_findings(results),
         "meetings_to_fix": any(
             finding["status"] in ("fail", "partial") and finding["item"] in fixed_by_meetings_fix
