@@ -10,7 +10,7 @@ from audits.models import Snapshot
 from tests.people import make_person
 from tests.support import client_for
 
-SECTION = "audits/_checklist_items.html"
+SECTION = "audits/_checklist_items.html"  # rendered with the other cached sections
 
 
 def snapshot(host, status: str) -> Snapshot:
@@ -43,6 +43,10 @@ def test_the_checklist_section_is_rendered_once_per_snapshot():
     third = client.get(reverse("dashboard"))
     assert SECTION in [t.name for t in third.templates]
     assert "Pass" in waiting_room_badge(third.content.decode())
+    assert (
+        "Waiting room on: Fail → Pass" in third.content.decode()
+    )  # what changed, from the cache too
+    assert "Waiting room on: Fail → Pass" in client.get(reverse("dashboard")).content.decode()
 
 
 @pytest.mark.django_db

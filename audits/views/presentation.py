@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from audits.checklist import items as checklist_items
 from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
@@ -52,16 +52,19 @@ STALE_AFTER = timedelta(days=7)
 HISTORY_LENGTH = 30
 SHOWS_LAST_GOOD = {ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN, ZoomStatus.UNREACHABLE}
 CHECKLIST_TEMPLATE = "audits/_checklist_items.html"
-CHECKLIST_CACHE_SECONDS = 7 * 24 * 3600
+SECTIONS_CACHE_SECONDS = 7 * 24 * 3600
 VIEWER_KINDS = frozenset({"host", "helpdesk"})
 
 
 def _deploy_version() -> str:
-    """Changes with what the cached checklist section is made from: its template, this module
+    """Changes with what the cached sections are made from: their templates, this module
     and the checklist's texts. Read once a process, so a deploy never serves an older section."""
     digest = hashlib.sha256()
+    templates = Path(settings.BASE_DIR) / "templates"
     for path in (
-        Path(settings.BASE_DIR) / "templates" / CHECKLIST_TEMPLATE,
+        templates / CHECKLIST_TEMPLATE,
+        templates / "audits/_changes.html",
+        templates / "audits/_meeting_cards.html",
         Path(__file__),
         Path(checklist_items.__file__),
     ):
@@ -153,25 +156,53 @@ def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, s
     ]
 
 
-def checklist_html(snapshot: Snapshot | None, viewer: str) -> SafeString:
-    """The checklist section for one snapshot, rendered once and kept in the cache: a snapshot
+def snapshot_sections(
+    shown: Snapshot | None, previous: Snapshot | None, viewer: str
+) -> dict[str, Any]:
+    """The dashboard's sections that one snapshot decides (the checklist, the changes since the
+    previous reading, the upcoming meetings), rendered once and kept in the cache: a snapshot
     never changes, so its id with the viewer's kind, the deploy and the language is the key."""
     if viewer not in VIEWER_KINDS:
         raise ValueError(f"unknown viewer kind {viewer!r}")
-    if snapshot is None:
-        return mark_safe("")
+    if shown is None:
+        return {
+            "checklist_html": "",
+            "changes_html": "",
+            "meetings_html": "",
+            "meetings_to_fix": False,
+        }
     # taken_at too: a test database rolled back (or a database restored) may reuse an id.
-    snapshot_key = f"{snapshot.pk}-{snapshot.taken_at.timestamp()}"
+    snapshot_key = f"{shown.pk}-{shown.taken_at.timestamp()}"
     language = translation.get_language()
-    key = f"dashboard-checklist:{snapshot_key}:{viewer}:{DEPLOY_VERSION}:{language}"
-    html = cache.get(key)
-    if html is None:
-        html = render_to_string(
-            CHECKLIST_TEMPLATE,
-            {"groups": grouped_items(snapshot.results), "privacy_url": reverse("privacy")},
-        )
-        cache.set(key, html, CHECKLIST_CACHE_SECONDS)
-    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+    key = f"dashboard-sections:{snapshot_key}:{viewer}:{DEPLOY_VERSION}:{language}"
+    sections = cache.get(key)
+    if sections is None:
+        results = shown.results
+        fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
+        sections = {
+            "checklist_html": render_to_string(
+                CHECKLIST_TEMPLATE,
+                {"groups": grouped_items(results), "privacy_url": reverse("privacy")},
+            ),
+            "changes_html": render_to_string(
+                "audits/_changes.html", {"changes": changes_between(shown, previous)}
+            ),
+            "meetings_html": render_to_string(
+                "audits/_meeting_cards.html", {"meetings": meetings_with_findings(results)}
+            ),
+            "meetings_to_fix": any(
+                finding["status"] in ("fail", "partial")
+                and finding["item"] in fixed_by_meetings_fix
+                for meeting in results.get("meetings", [])
+                for finding in meeting.get("findings", [])
+            ),
+        }
+        cache.set(key, sections, SECTIONS_CACHE_SECONDS)
+    # Rendered by the template engine, which escaped them there.
+    return {
+        name: mark_safe(value) if isinstance(value, str) else value  # noqa: S308
+        for name, value in sections.items()
+    }
 
 
 def history_chart(host: User) -> dict[str, Any]:
@@ -193,16 +224,16 @@ def history_chart(host: User) -> dict[str, Any]:
 
 def host_dashboard(host: User, *, viewer: str) -> dict[str, Any]:
     """What the dashboard shows; viewer is "host" (their own) or "helpdesk" (someone else's)."""
-    latest = Snapshot.objects.filter(host=host).first()
-    good = list(Snapshot.objects.complete().filter(host=host)[:2])
+    # The documents and results are read only when the sections are not in the cache.
+    latest = Snapshot.objects.filter(host=host).defer("documents", "results").first()
+    good = list(Snapshot.objects.complete().filter(host=host).defer("documents", "results")[:2])
     last_good = good[0] if good else None
     active = active_job(host, JobKind.SYNC)
     now = timezone.now()
     state = latest.zoom_status if latest else "never"
     # After "not found" or "pending", an older reading describes a link that no longer holds.
     shown = last_good if state in SHOWS_LAST_GOOD else None
-    results = shown.results if shown else {}
-    fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
+    previous = good[1] if shown and len(good) > 1 else None
     return {
         "host": host,
         "latest": latest,
@@ -210,14 +241,7 @@ def host_dashboard(host: User, *, viewer: str) -> dict[str, Any]:
         "state": state,
         "stale": bool(shown and now - shown.taken_at > STALE_AFTER),
         "gauge": score_gauge(shown.score, shown.grade or None) if shown else None,
-        "checklist_html": checklist_html(shown, viewer),
-        "meetings": meetings_with_findings(results),
-        "meetings_to_fix": any(
-            finding["status"] in ("fail", "partial") and finding["item"] in fixed_by_meetings_fix
-            for meeting in results.get("meetings", [])
-            for finding in meeting.get("findings", [])
-        ),
-        "changes": changes_between(shown, good[1] if len(good) > 1 else None) if shown else [],
+        **snapshot_sections(shown, previous, viewer),
         "history": history_chart(host),
         "active_job": active,
         "recent_jobs": Job.objects.filter(host=host)
