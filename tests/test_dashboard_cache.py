@@ -63,3 +63,22 @@ def test_the_host_and_the_helpdesk_do_not_share_a_cached_section():
     page = desk.get(reverse("helpdesk_host", args=[host.pk]))
     assert SECTION in [t.name for t in page.templates]
     assert "Fail" in waiting_room_badge(page.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_served_when_the_cache_is_down(settings):
+    from tests.support import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    host = make_person("no.cache@utoronto.ca")
+    snapshot(host, "fail")
+
+    response = client_for(host).get(reverse("dashboard"))
+
+    assert response.status_code == 200
+    assert "Fail" in waiting_room_badge(response.content.decode())

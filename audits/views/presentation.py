@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from redis.exceptions import RedisError
 
 from audits.checklist import items as checklist_items
 from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
@@ -48,6 +50,7 @@ STATUS_CLASSES = {
     "exempt": "text-bg-info",
     "advisory": "text-bg-light border",
 }
+log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=7)
 HISTORY_LENGTH = 30
 SHOWS_LAST_GOOD = {ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN, ZoomStatus.UNREACHABLE}
@@ -175,7 +178,11 @@ def snapshot_sections(
     snapshot_key = f"{shown.pk}-{shown.taken_at.timestamp()}"
     language = translation.get_language()
     key = f"dashboard-sections:{snapshot_key}:{viewer}:{DEPLOY_VERSION}:{language}"
-    sections = cache.get(key)
+    try:
+        sections = cache.get(key)
+    except (RedisError, OSError) as exc:  # the cache is a saving: the page is served without it
+        log.warning("dashboard sections: cache unavailable (%s)", exc)
+        sections, key = None, None
     if sections is None:
         results = shown.results
         fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
@@ -197,7 +204,11 @@ def snapshot_sections(
                 for finding in meeting.get("findings", [])
             ),
         }
-        cache.set(key, sections, SECTIONS_CACHE_SECONDS)
+        if key is not None:
+            try:
+                cache.set(key, sections, SECTIONS_CACHE_SECONDS)
+            except (RedisError, OSError) as exc:
+                log.warning("dashboard sections: cache unavailable (%s)", exc)
     # Rendered by the template engine, which escaped them there.
     return {
         name: mark_safe(value) if isinstance(value, str) else value  # noqa: S308
