@@ -233,7 +233,7 @@ def history_chart(host: User) -> dict[str, Any]:
     return {"svg": svg, "points": scored, "description": description}
 
 
-def host_dashboard(host: User, *, viewer: str) -> dict[str, Any]:
+def host_dashboard(host: User, *, viewer: str = "host") -> dict[str, Any]:
     """What the dashboard shows; viewer is "host" (their own) or "helpdesk" (someone else's)."""
     # The documents and results are read only when the sections are not in the cache.
     latest = Snapshot.objects.filter(host=host).defer("documents", "results").first()
