@@ -111,6 +111,6 @@ def demo_signin(request: HttpRequest) -> HttpResponse:
         identity_provider="demo",
     )
     refresh_person(user, profile, list(chosen.roles), list(chosen.admin_departments))
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="portal.auth_backends.ModelBackend")
     request.session[SESSION_IDP_KEY] = "demo"
     return redirect(settings.LOGIN_REDIRECT_URL)

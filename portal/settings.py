@@ -346,9 +346,10 @@ PORTAL_ADMIN_LOGIN_WINDOW_MINUTES = env_int(
 # Proxies in front of the portal that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
 PORTAL_TRUSTED_PROXY_HOPS = env_int("PORTAL_TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=10)
 
+# Django's and django-allauth's, reading the user with their Person in one query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal.auth_backends.ModelBackend",
+    "portal.auth_backends.SSOBackend",
 ]
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"

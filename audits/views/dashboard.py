@@ -15,7 +15,7 @@ from portal.access import require
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     require(request, "host.dashboard")
-    return render(request, "audits/dashboard.html", host_dashboard(request.user))
+    return render(request, "audits/dashboard.html", host_dashboard(request.user, viewer="host"))
 
 
 @require_POST

@@ -181,7 +181,7 @@ def _host_page(request: HttpRequest, host: User, status: int = 200, **forms_: An
     )
     can_act = allowed(request.user, "host.act", host)
     context = {
-        **host_dashboard(host),
+        **host_dashboard(host, viewer="helpdesk"),
         "lookup_until": datetime.fromtimestamp(until, tz=timezone.get_current_timezone()),
         "history": _history(host),
         "jobs": [

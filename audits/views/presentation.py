@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from redis.exceptions import RedisError
 
+from audits.checklist import items as checklist_items
 from audits.checklist.items import GROUPS, ITEMS_BY_ID, meeting_fixes
 from audits.jobs.machinery import active_job
 from audits.jobs.plan import OUTCOME_LABELS, Plan, lock_layers, plan
@@ -40,9 +50,32 @@ STATUS_CLASSES = {
     "exempt": "text-bg-info",
     "advisory": "text-bg-light border",
 }
+log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(days=7)
 HISTORY_LENGTH = 30
 SHOWS_LAST_GOOD = {ZoomStatus.LINKED, ZoomStatus.OTHER_DOMAIN, ZoomStatus.UNREACHABLE}
+CHECKLIST_TEMPLATE = "audits/_checklist_items.html"
+SECTIONS_CACHE_SECONDS = 7 * 24 * 3600
+VIEWER_KINDS = frozenset({"host", "helpdesk"})
+
+
+def _deploy_version() -> str:
+    """Changes with what the cached sections are made from: their templates, this module
+    and the checklist's texts. Read once a process, so a deploy never serves an older section."""
+    digest = hashlib.sha256()
+    templates = Path(settings.BASE_DIR) / "templates"
+    for path in (
+        templates / CHECKLIST_TEMPLATE,
+        templates / "audits/_changes.html",
+        templates / "audits/_meeting_cards.html",
+        Path(__file__),
+        Path(checklist_items.__file__),
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+DEPLOY_VERSION = _deploy_version()
 
 
 @dataclass
@@ -126,6 +159,63 @@ def changes_between(newer: Snapshot, older: Snapshot | None) -> list[dict[str, s
     ]
 
 
+def snapshot_sections(
+    shown: Snapshot | None, previous: Snapshot | None, viewer: str
+) -> dict[str, Any]:
+    """The dashboard's sections that one snapshot decides (the checklist, the changes since the
+    previous reading, the upcoming meetings), rendered once and kept in the cache: a snapshot
+    never changes, so its id with the viewer's kind, the deploy and the language is the key."""
+    if viewer not in VIEWER_KINDS:
+        raise ValueError(f"unknown viewer kind {viewer!r}")
+    if shown is None:
+        return {
+            "checklist_html": "",
+            "changes_html": "",
+            "meetings_html": "",
+            "meetings_to_fix": False,
+        }
+    # taken_at too: a test database rolled back (or a database restored) may reuse an id.
+    snapshot_key = f"{shown.pk}-{shown.taken_at.timestamp()}"
+    language = translation.get_language()
+    key = f"dashboard-sections:{snapshot_key}:{viewer}:{DEPLOY_VERSION}:{language}"
+    try:
+        sections = cache.get(key)
+    except (RedisError, OSError) as exc:  # the cache is a saving: the page is served without it
+        log.warning("dashboard sections: cache unavailable (%s)", exc)
+        sections, key = None, None
+    if sections is None:
+        results = shown.results
+        fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
+        sections = {
+            "checklist_html": render_to_string(
+                CHECKLIST_TEMPLATE,
+                {"groups": grouped_items(results), "privacy_url": reverse("privacy")},
+            ),
+            "changes_html": render_to_string(
+                "audits/_changes.html", {"changes": changes_between(shown, previous)}
+            ),
+            "meetings_html": render_to_string(
+                "audits/_meeting_cards.html", {"meetings": meetings_with_findings(results)}
+            ),
+            "meetings_to_fix": any(
+                finding["status"] in ("fail", "partial")
+                and finding["item"] in fixed_by_meetings_fix
+                for meeting in results.get("meetings", [])
+                for finding in meeting.get("findings", [])
+            ),
+        }
+        if key is not None:
+            try:
+                cache.set(key, sections, SECTIONS_CACHE_SECONDS)
+            except (RedisError, OSError) as exc:
+                log.warning("dashboard sections: cache unavailable (%s)", exc)
+    # Rendered by the template engine, which escaped them there.
+    return {
+        name: mark_safe(value) if isinstance(value, str) else value  # noqa: S308
+        for name, value in sections.items()
+    }
+
+
 def history_chart(host: User) -> dict[str, Any]:
     scored = list(
         Snapshot.objects.filter(host=host, score__isnull=False)
@@ -143,17 +233,18 @@ def history_chart(host: User) -> dict[str, Any]:
     return {"svg": svg, "points": scored, "description": description}
 
 
-def host_dashboard(host: User) -> dict[str, Any]:
-    latest = Snapshot.objects.filter(host=host).first()
-    good = list(Snapshot.objects.complete().filter(host=host)[:2])
+def host_dashboard(host: User, *, viewer: str = "host") -> dict[str, Any]:
+    """What the dashboard shows; viewer is "host" (their own) or "helpdesk" (someone else's)."""
+    # The documents and results are read only when the sections are not in the cache.
+    latest = Snapshot.objects.filter(host=host).defer("documents", "results").first()
+    good = list(Snapshot.objects.complete().filter(host=host).defer("documents", "results")[:2])
     last_good = good[0] if good else None
     active = active_job(host, JobKind.SYNC)
     now = timezone.now()
     state = latest.zoom_status if latest else "never"
     # After "not found" or "pending", an older reading describes a link that no longer holds.
     shown = last_good if state in SHOWS_LAST_GOOD else None
-    results = shown.results if shown else {}
-    fixed_by_meetings_fix = {item_id for item_id, _ in meeting_fixes().values()}
+    previous = good[1] if shown and len(good) > 1 else None
     return {
         "host": host,
         "latest": latest,
@@ -161,14 +252,7 @@ def host_dashboard(host: User) -> dict[str, Any]:
         "state": state,
         "stale": bool(shown and now - shown.taken_at > STALE_AFTER),
         "gauge": score_gauge(shown.score, shown.grade or None) if shown else None,
-        "groups": grouped_items(results),
-        "meetings": meetings_with_findings(results),
-        "meetings_to_fix": any(
-            finding["status"] in ("fail", "partial") and finding["item"] in fixed_by_meetings_fix
-            for meeting in results.get("meetings", [])
-            for finding in meeting.get("findings", [])
-        ),
-        "changes": changes_between(shown, good[1] if len(good) > 1 else None) if shown else [],
+        **snapshot_sections(shown, previous, viewer),
         "history": history_chart(host),
         "active_job": active,
         "recent_jobs": Job.objects.filter(host=host)
