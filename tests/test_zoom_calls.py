@@ -137,3 +137,24 @@ def test_a_meetings_fix_reads_each_meeting_once_and_checks_only_what_it_changed(
     assert job.status == JobStatus.DONE
     fix = [MEETING, PATCH_MEETING, MEETING]
     assert log.new() == [USER, MEETINGS, *fix, MEETING, *fix, SETTINGS, SECURITY]
+
+
+@pytest.mark.parametrize("behaviour", ["keep", "reject"])
+def test_a_lock_newer_than_the_cache_is_still_reported_as_the_institutions(zoomsim, behaviour):
+    """The hardening takes the locks from the cache: a lock set since (its webhook not yet
+    arrived) does not take, the check sees it, reads the locks again and says who locks it."""
+    host, log = make_person(HOST), Log(zoomsim)
+    refreshed(host, log)
+    # The account locks the host's camera on at the start of a meeting: the profile wants it off.
+    account = zoomsim.put_account({})
+    for key in ("settings", "lock_settings"):
+        account[key].setdefault("schedule_meeting", {})["host_video"] = True
+    zoomsim.put_account({**account, "lock_behaviour": behaviour})
+
+    job = run_job(JobKind.HARDEN, host, profile=HardeningProfile.default())
+
+    field = job.outcome["fields"]["schedule_meeting.host_video"]
+    assert field["outcome"] == "locked"
+    assert "institution's Zoom account" in field["message"]
+    assert job.status == JobStatus.DONE
+    assert ("GET", "/accounts/me/lock_settings") in log.new()

@@ -5,8 +5,8 @@ Zoom calls (README, "Refreshing, hardening and undoing"): the user (their groups
 settings, one PATCH, their settings again to verify; the snapshot that ends the job reuses
 those and reads only the meeting_security part and the meetings list. Who locks what comes
 from the institution's cached documents (forgotten on Zoom's account webhooks); should a lock
-be newer than the cache, Zoom keeps or refuses the field, the check sees it, and only then the
-locks are read again, so the field is still reported as locked."""
+be newer than the cache, Zoom keeps the field (the check sees it) or refuses the PATCH: only
+then are the locks read again, the rest sent once more, and the field reported as locked."""
 
 from __future__ import annotations
 
@@ -48,6 +48,23 @@ def _verify(zoom_user_id: str, sent: Mapping[str, Any], current: dict[str, Any])
     return zoom.get_user_settings(zoom_user_id) if sent else current
 
 
+def _send(user: dict[str, Any], dotted: Mapping[str, Any]) -> tuple[dict[str, str], Locks]:
+    """send_patch, and when Zoom refuses fields (a lock newer than the cache makes it refuse
+    the whole PATCH) the locks read again and what they do not lock sent once more. Returns
+    the refused fields and the locks when they were read again (else None)."""
+    refused = send_patch(user["id"], dotted)
+    if not refused:
+        return refused, None
+    locks = lock_layers(institution_documents(user, fresh=True))
+    now_locked = {path for path in refused if is_locked(path, locks)}
+    again = {p: v for p, v in dotted.items() if p in refused and p not in now_locked}
+    if now_locked and again:
+        for path in again:
+            del refused[path]
+        refused.update(send_patch(user["id"], again))
+    return refused, locks
+
+
 def run_harden(job: Job) -> None:
     with jobs.host_lock(job.host_id, job.pk):
         user, current, locks = _read(job)
@@ -62,11 +79,15 @@ def run_harden(job: Job) -> None:
             job.save(update_fields=["plan", "before"])
         still = plan(current, locks, overrides, institution)
         mark_sent(job, still.dotted)
-        refused = send_patch(zoom_user_id, still.dotted)
+        refused, fresh_locks = _send(user, still.dotted)
+        locks_read = fresh_locks is not None
+        locks = fresh_locks or locks
         jobs.set_status(job, JobStatus.VERIFYING)
         after = _verify(zoom_user_id, still.dotted, current)
         locks_after = locks
-        if any(_get(after, c["path"]) != c["after"] for c in job.plan["changes"]):
+        if not locks_read and any(
+            _get(after, c["path"]) != c["after"] for c in job.plan["changes"]
+        ):
             # Something did not take: was it locked meanwhile? Only then ask Zoom again (and
             # the cache is renewed for the next job).
             locks_after = lock_layers(institution_documents(user, fresh=True))
@@ -150,7 +171,7 @@ def run_undo(job: Job) -> None:
             for path in job.plan["restore"]
             if _get(current, path) == applied[path]["after"] and not is_locked(path, locks)
         }
-        refused = send_patch(zoom_user_id, pending)
+        refused, _ = _send(user, pending)
         jobs.set_status(job, JobStatus.VERIFYING)
         after = _verify(zoom_user_id, pending, current)
     fields = {}
