@@ -1,8 +1,16 @@
 """Running hardening and undo jobs: lock the host, read, write only what differs, read again to
-verify, record per field; audits.jobs finishes and audits them."""
+verify, record per field; audits.jobs finishes and audits them.
+
+Zoom calls (README, "Refreshing, hardening and undoing"): the user (their groups), their
+settings, one PATCH, their settings again to verify; the snapshot that ends the job reuses
+those and reads only the meeting_security part and the meetings list. Who locks what comes
+from the institution's cached documents (forgotten on Zoom's account webhooks); should a lock
+be newer than the cache, Zoom keeps the field (the check sees it) or refuses the PATCH: only
+then are the locks read again, the rest sent once more, and the field reported as locked."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from audits.checklist.model import _get
@@ -16,20 +24,51 @@ from audits.jobs.plan import (
     RESTORED,
     SENT,
     UNDOABLE,
+    Locks,
     is_locked,
+    lock_layers,
     locked_by,
     plan,
-    read_fresh,
     send_patch,
 )
+from audits.jobs.sync import institution_documents
 from audits.models import InstitutionSettings, Job, JobStatus
 from audits.zoom import client as zoom
 
 
+def _read(job: Job) -> tuple[dict[str, Any], dict[str, Any], Locks]:
+    """The host's Zoom user, their settings read now, and who locks what (cached)."""
+    user = jobs.zoom_user_of(job.host)
+    current = zoom.get_user_settings(user["id"])
+    return user, current, lock_layers(institution_documents(user))
+
+
+def _verify(zoom_user_id: str, sent: Mapping[str, Any], current: dict[str, Any]) -> dict:
+    """The settings after the PATCH: read again when something was sent, else as they were."""
+    return zoom.get_user_settings(zoom_user_id) if sent else current
+
+
+def _send(user: dict[str, Any], dotted: Mapping[str, Any]) -> tuple[dict[str, str], Locks]:
+    """send_patch, and when Zoom refuses fields (a lock newer than the cache makes it refuse
+    the whole PATCH) the locks read again and what they do not lock sent once more. Returns
+    the refused fields and the locks when they were read again (else None)."""
+    refused = send_patch(user["id"], dotted)
+    if not refused:
+        return refused, None
+    locks = lock_layers(institution_documents(user, fresh=True))
+    now_locked = {path for path in refused if is_locked(path, locks)}
+    again = {p: v for p, v in dotted.items() if p in refused and p not in now_locked}
+    if now_locked and again:
+        for path in again:
+            del refused[path]
+        refused.update(send_patch(user["id"], again))
+    return refused, locks
+
+
 def run_harden(job: Job) -> None:
-    zoom_user_id = jobs.zoom_user_id_of(job.host)
     with jobs.host_lock(job.host_id, job.pk):
-        current, locks = read_fresh(zoom_user_id)
+        user, current, locks = _read(job)
+        zoom_user_id = user["id"]
         institution = InstitutionSettings.load().as_institution()
         overrides = job.profile.overrides if job.profile else {}
         if not job.plan:
@@ -40,13 +79,18 @@ def run_harden(job: Job) -> None:
             job.save(update_fields=["plan", "before"])
         still = plan(current, locks, overrides, institution)
         mark_sent(job, still.dotted)
-        refused = send_patch(zoom_user_id, still.dotted)
+        refused, fresh_locks = _send(user, still.dotted)
+        locks_read = fresh_locks is not None
+        locks = fresh_locks or locks
         jobs.set_status(job, JobStatus.VERIFYING)
-        after = zoom.get_user_settings(zoom_user_id)
+        after = _verify(zoom_user_id, still.dotted, current)
         locks_after = locks
-        if any(_get(after, c["path"]) != c["after"] for c in job.plan["changes"]):
-            # Something did not take: was it locked meanwhile? Only then ask Zoom again.
-            locks_after = read_fresh(zoom_user_id)[1]
+        if not locks_read and any(
+            _get(after, c["path"]) != c["after"] for c in job.plan["changes"]
+        ):
+            # Something did not take: was it locked meanwhile? Only then ask Zoom again (and
+            # the cache is renewed for the next job).
+            locks_after = lock_layers(institution_documents(user, fresh=True))
     fields = {}
     for entry in [*job.plan["changes"], *job.plan["locked"], *job.plan["already"]]:
         path, wanted = entry["path"], entry["after"]
@@ -69,7 +113,7 @@ def run_harden(job: Job) -> None:
             "outcome": outcome,
             "message": refused.get(path, ""),
         }
-    jobs.finish_audited(job, fields)
+    jobs.finish_audited(job, fields, {"user": user, "settings": after})
 
 
 def mark_sent(job: Job, dotted: dict[str, Any]) -> None:
@@ -106,9 +150,9 @@ def run_undo(job: Job) -> None:
         for path, field in (original.outcome.get("fields") or {}).items()
         if field["outcome"] in UNDOABLE
     }
-    zoom_user_id = jobs.zoom_user_id_of(job.host)
     with jobs.host_lock(job.host_id, job.pk):
-        current, locks = read_fresh(zoom_user_id)
+        user, current, locks = _read(job)
+        zoom_user_id = user["id"]
         if not job.plan:
             # Decided once: a field the host changed since the profile was applied is theirs.
             job.plan = {
@@ -127,9 +171,9 @@ def run_undo(job: Job) -> None:
             for path in job.plan["restore"]
             if _get(current, path) == applied[path]["after"] and not is_locked(path, locks)
         }
-        refused = send_patch(zoom_user_id, pending)
+        refused, _ = _send(user, pending)
         jobs.set_status(job, JobStatus.VERIFYING)
-        after, _ = read_fresh(zoom_user_id)
+        after = _verify(zoom_user_id, pending, current)
     fields = {}
     for path, field in applied.items():
         now = _get(after, path)
@@ -153,4 +197,4 @@ def run_undo(job: Job) -> None:
             "outcome": outcome,
             "message": message,
         }
-    jobs.finish_audited(job, fields)
+    jobs.finish_audited(job, fields, {"user": user, "settings": after})

@@ -182,14 +182,20 @@ def host_lock(host_id: int, job_id: int) -> Iterator[None]:
 
 def zoom_user_id_of(host: User) -> str:
     """The host's Zoom user id: the one their last reading stored (Zoom's ids do not change),
-    else asked of Zoom; a permanent ZoomError naming the host when there is none to change (no
-    such user, or one who has not accepted Zoom's invitation yet)."""
+    else asked of Zoom (see zoom_user_of)."""
     stored = Snapshot.objects.filter(host=host).values_list("zoom_user_id", flat=True).first()
-    if stored:
-        return stored
+    return stored or zoom_user_of(host)["id"]
+
+
+def zoom_user_of(host: User) -> dict[str, Any]:
+    """The host's Zoom user, read now in one call: by the id their last reading stored, else by
+    their login. A job needs it anyway (the groups whose locks apply, and the snapshot it ends
+    with). A permanent ZoomError naming the host when there is none to change (no such user, or
+    one who has not accepted Zoom's invitation yet)."""
     login = zoom_login_of(host)
+    stored = Snapshot.objects.filter(host=host).values_list("zoom_user_id", flat=True).first()
     try:
-        user = zoom.get_user(login)
+        user = zoom.get_user(stored or login)
     except zoom.ZoomError as error:
         if error.status == 404 or error.code == 1001:
             message = f"Zoom has no user with the e-mail {login}."
@@ -198,7 +204,7 @@ def zoom_user_id_of(host: User) -> str:
     if user.get("status") == "pending":
         message = f"Zoom's user {login} has not accepted the invitation to the account yet."
         raise zoom.ZoomError(message, code=1000, permanent=True)
-    return user["id"]
+    return user
 
 
 def _end_status(fields: dict[str, dict[str, Any]]) -> JobStatus:
@@ -233,13 +239,16 @@ def _summary(fields: dict[str, dict[str, Any]], status: JobStatus) -> str:
     return f"{status.label}: " + ", ".join(parts) + "."
 
 
-def finish_audited(job: Job, fields: dict[str, dict[str, Any]]) -> None:
+def finish_audited(
+    job: Job, fields: dict[str, dict[str, Any]], known: dict[str, Any] | None = None
+) -> None:
     """End a job that changed Zoom: its status from the fields' outcomes, a fresh reading, and
-    the audit event, in the transaction that finishes it."""
+    the audit event, in the transaction that finishes it. The reading reuses what the job has
+    just read (`known`: the user, the settings its check read, the meetings it read), so only
+    the rest is asked of Zoom."""
     status = _end_status(fields)
     try:
-        # The account's settings were just read; a bulk run shares them for a few minutes.
-        snapshot = sync_host(job.host, fresh=False)
+        snapshot = sync_host(job.host, known=known)
     except zoom.ZoomError:
         snapshot = None  # the change stands; the dashboard refreshes at the next sync
     with transaction.atomic():

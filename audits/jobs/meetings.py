@@ -19,9 +19,10 @@ from audits.jobs.plan import (
     REFUSED,
     Locks,
     is_locked,
+    lock_layers,
     new_meeting_passcode,
-    read_locks,
 )
+from audits.jobs.sync import MAX_MEETINGS, institution_documents
 from audits.models import Job, JobStatus
 from audits.zoom import client as zoom
 
@@ -67,7 +68,8 @@ def _field(path: str, before: Any, after: Any, now: Any, outcome: str, message: 
     }
 
 
-def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str, dict]:
+def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> tuple[dict, dict]:
+    """The fields' outcomes, and the meeting as Zoom keeps it after the PATCH."""
     message = ""
     try:
         zoom.patch_meeting(meeting["id"], to_patch_body(send))
@@ -83,26 +85,35 @@ def _patch_and_verify(meeting: dict[str, Any], send: dict[str, Any]) -> dict[str
         why = "" if done else message or "Zoom kept the previous value."
         outcome = APPLIED if done else REFUSED
         fields[path] = _field(path, _get(meeting, path), value, now, outcome, why)
-    return fields
+    return fields, after
 
 
 def run_meetings(job: Job) -> None:
-    zoom_user_id = jobs.zoom_user_id_of(job.host)
+    """Zoom calls: the user (their groups), their meetings list, each meeting, and for a
+    meeting that needs it one PATCH and one read to verify; the snapshot that ends the job
+    reuses those and reads the user's settings (both parts). Locks come from the institution's
+    cached documents, as for a hardening (audits.jobs.harden)."""
     fields: dict[str, dict[str, Any]] = {}
+    meetings: list[dict[str, Any]] = []  # as Zoom keeps them now, for the snapshot
     with jobs.host_lock(job.host_id, job.pk):
-        locks = read_locks(zoom_user_id)  # the account's and groups', both variants
+        user = jobs.zoom_user_of(job.host)
+        zoom_user_id = user["id"]
+        locks = lock_layers(institution_documents(user))  # the account's and groups'
         for listed in zoom.list_upcoming_meetings(zoom_user_id):
             meeting = zoom.get_meeting(listed["id"])
+            now = meeting
             label = f"meeting {meeting['id']} ({meeting.get('topic', '')})"
             send, locked = meeting_changes(meeting, locks)
             found = {p: _field(p, v, v, v, LOCKED) for p, v in locked.items()}
             if send and _take_daily_update(zoom_user_id):
-                found.update(_patch_and_verify(meeting, send))
+                verified, now = _patch_and_verify(meeting, send)
+                found.update(verified)
             elif send:
                 limit = "Zoom's limit of 100 meeting updates a day is reached: try tomorrow."
                 for path, value in send.items():
                     before = _get(meeting, path)
                     found[path] = _field(path, before, value, before, DEFERRED, limit)
             fields.update({f"{label}: {path}": field for path, field in found.items()})
+            meetings.append(now)
         jobs.set_status(job, JobStatus.VERIFYING)
-    jobs.finish_audited(job, fields)
+    jobs.finish_audited(job, fields, {"user": user, "meetings": meetings[:MAX_MEETINGS]})

@@ -129,10 +129,15 @@ def _meetings(zoom_user_id: str) -> list[dict] | None:
     return details
 
 
-def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[str, Any], str]:
-    """Zoom's documents for one host, the link status, and a message for a failed link."""
+def fetch_documents(
+    login: str, fresh: bool = False, known: dict[str, Any] | None = None
+) -> tuple[ZoomStatus, dict[str, Any], str]:
+    """Zoom's documents for one host, the link status, and a message for a failed link.
+    `known` holds what a job has just read itself (its "user", its verified "settings", the
+    "meetings" it read): those are not asked of Zoom again."""
+    known = known or {}
     try:
-        user = zoom.get_user(login)
+        user = known.get("user") or zoom.get_user(login)
     except zoom.ZoomError as error:
         if not error.permanent:
             raise  # the task asks again on its schedule
@@ -142,7 +147,7 @@ def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[st
     if user.get("status") == "pending":
         return ZoomStatus.PENDING, {"user": user}, ""
     try:
-        settings_doc = zoom.get_user_settings(user["id"])
+        settings_doc = known.get("settings") or zoom.get_user_settings(user["id"])
     except zoom.ZoomError as error:
         if not error.permanent:
             raise
@@ -154,7 +159,7 @@ def fetch_documents(login: str, fresh: bool = True) -> tuple[ZoomStatus, dict[st
         "settings": settings_doc,
         "meeting_security": _optional(zoom.get_user_settings, user["id"], "meeting_security"),
         **institution_documents(user, fresh),
-        "meetings": _meetings(user["id"]),
+        "meetings": known["meetings"] if "meetings" in known else _meetings(user["id"]),
     }
     return ZoomStatus.LINKED, redact(documents), ""
 
@@ -179,12 +184,13 @@ def score_documents(host: User, documents: dict[str, Any]):
     return score(docs, institution, exemptions_for(host)), institution
 
 
-def sync_host(host: User, *, fresh: bool = True) -> Snapshot:
+def sync_host(host: User, *, fresh: bool = False, known: dict[str, Any] | None = None) -> Snapshot:
     """Read the host's documents from Zoom and store a snapshot. Raises a ZoomError that is
-    not permanent when Zoom should be asked again later. `fresh=False` lets a bulk run share
-    the account's and groups' settings and locks for a few minutes instead of reading them for
-    every host."""
-    status, documents, message = fetch_documents(zoom_login_of(host), fresh)
+    not permanent when Zoom should be asked again later. The account's and groups' settings
+    and locks come from the shared cache (read once per account for a few minutes, forgotten
+    when Zoom's account webhooks say they changed); `fresh=True` reads them again. `known`:
+    what the caller has just read (see fetch_documents)."""
+    status, documents, message = fetch_documents(zoom_login_of(host), fresh, known)
     snapshot = Snapshot(
         host=host, zoom_status=status, documents=documents, error=message, taken_at=timezone.now()
     )
