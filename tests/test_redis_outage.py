@@ -65,6 +65,7 @@ def healthz() -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_redis_restart_while_a_job_waits_for_zoom_leaves_a_serving_worker(
     zoomsim, settings, tmp_path

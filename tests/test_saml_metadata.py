@@ -90,6 +90,7 @@ def anonymous() -> Client:
     return Client(raise_request_exception=False)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_hanging_metadata_host_is_asked_once_not_at_every_request(anonymous):
     with metadata_host() as host:

@@ -198,6 +198,7 @@ def test_scoped_affiliations_count_by_their_value(affiliations, refused):
     assert (refuse_reason(profile) == "affiliation") is refused
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_break_glass_admin_login_is_locked_after_five_failures(client):
     cache.clear()
@@ -244,6 +245,7 @@ def _try(client, username: str, password: str, **meta) -> int:
     return client.post("/admin/login/", data, **meta).status_code
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_failures_from_one_address_lock_neither_another_address_nor_another_username(client):
     cache.clear()
@@ -256,6 +258,7 @@ def test_failures_from_one_address_lock_neither_another_address_nor_another_user
     cache.clear()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(PORTAL_TRUSTED_PROXY_HOPS=1)
 def test_behind_the_proxy_each_client_is_counted_by_its_forwarded_address(client):
